@@ -73,11 +73,11 @@ class MemoryMazeEnv(gym.Env):
     - Episode end: truncated after ``episode_steps`` steps (default ``25 * (size + 1)``).
     - Trials: with ``episodes_per_trial=K`` the maze and targets are kept for K episodes; each
       episode starts the agent at a new random cell with a new first target.
-    - Scores (mean return, 2000 seeds; random policy / memoryless policy that walks to the
-      target when it is in view and moves at random otherwise / oracle that knows the maze):
-      9x9: 3.7 / 8.1 / 43.0; 11x11: 3.2 / 7.4 / 38.9; 13x13: 2.9 / 6.6 / 36.3;
-      15x15: 2.5 / 6.1 / 33.6. Perfect memory approaches the oracle once the maze has been
-      explored, in later episodes of a trial from the first step.
+    - Scores (mean return over 1000 episodes; random policy / memoryless policy that walks to
+      the target when it is in view and moves at random otherwise / oracle that knows the
+      maze): 9x9: 1.0 / 6.3 / 37.5; 11x11: 0.7 / 2.0 / 33.8; 13x13: 0.5 / 1.3 / 31.1;
+      15x15: 0.4 / 0.9 / 31.0. Perfect memory approaches the oracle once the maze has been
+      explored, and from the first step in later episodes of a trial.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 10}

@@ -1,0 +1,98 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs  # noqa: F401  (registers the tasks)
+from envs.scoring import mean_episode_return
+from envs.tmaze import CUE_UP, EAST, JUNCTION, NORTH, SOUTH, TMazeEnv
+
+
+class CueOracle:
+    """Remembers the cue seen at the start and walks straight to the arm it names."""
+
+    def reset(self, observation, info):
+        self.north_pays = observation == CUE_UP
+        self.steps = 0
+
+    def __call__(self, observation):
+        self.steps += 1
+        if observation == JUNCTION:
+            return NORTH if self.north_pays else SOUTH
+        return EAST
+
+
+class Memoryless:
+    """Walks east and always takes the north arm: what a policy without memory can do best."""
+
+    def reset(self, observation, info):
+        pass
+
+    def __call__(self, observation):
+        return NORTH if observation == JUNCTION else EAST
+
+
+@pytest.mark.parametrize("length", [1, 10, 100, 1000])
+def test_oracle_scores_one_in_length_plus_one_steps(length):
+    env = gym.make("TMaze-v0", length=length)
+    oracle = CueOracle()
+    assert mean_episode_return(env, oracle, episodes=20, seed=length) == 1.0
+    assert oracle.steps == length + 1  # steps of the last episode
+
+
+def test_memoryless_scores_one_half():
+    env = gym.make("TMaze-v0")
+    score = mean_episode_return(env, Memoryless(), episodes=1000, seed=0)
+    assert score == pytest.approx(0.5, abs=0.05)  # binomial std 0.016
+
+
+def test_cue_is_seen_only_at_the_start():
+    env = TMazeEnv(length=3)
+    first, _ = env.reset(seed=1)
+    seen = [first] + [env.step(EAST)[0] for _ in range(3)]
+    assert seen[0] in (0, 1)
+    assert seen[1:] == [2, 2, JUNCTION]
+    # back at the start the cue shows again
+    assert env.step(1)[0] == 2 and env.step(1)[0] == 2 and env.step(1)[0] == first
+
+
+def test_both_cues_occur_and_wrong_arm_pays_nothing():
+    env = TMazeEnv(length=2)
+    cues = set()
+    for seed in range(20):
+        cue, _ = env.reset(seed=seed)
+        cues.add(cue)
+        env.step(EAST)
+        env.step(EAST)
+        wrong = SOUTH if cue == CUE_UP else NORTH
+        _, reward, terminated, truncated, _ = env.step(wrong)
+        assert (reward, terminated, truncated) == (0.0, True, False)
+    assert cues == {0, 1}
+
+
+@pytest.mark.parametrize("length", [10, 500])
+def test_time_limit_scales_with_length(length):
+    env = gym.make("TMaze-v0", length=length)
+    env.reset(seed=0)
+    steps, truncated, terminated = 0, False, False
+    while not (terminated or truncated):
+        _, _, terminated, truncated, _ = env.step(NORTH)  # bump into the corridor wall forever
+        steps += 1
+    assert truncated and not terminated
+    assert steps == 2 * length + 8 == env.unwrapped.max_steps
+
+
+@pytest.mark.parametrize("length", [0, -3, 2.5, "10"])
+def test_bad_length_is_rejected(length):
+    with pytest.raises(ValueError, match=r"length must be an integer >= 1"):
+        TMazeEnv(length=length)
+
+
+def test_render():
+    env = TMazeEnv(length=1000, render_mode="rgb_array")
+    env.reset(seed=0)
+    image = env.render()
+    assert image.dtype == np.uint8 and image.shape[2] == 3 and min(image.shape[:2]) >= 96
+    text = TMazeEnv(length=4, render_mode="ansi")
+    text.reset(seed=0)
+    lines = text.render().splitlines()
+    assert len(lines) == 3 and lines[1][0] == "A" and len(lines[1]) == 5
