@@ -1,0 +1,1 @@
+"""What a person runs: training (`train.ppo`), watching (`train.record`) and comparing runs."""

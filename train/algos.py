@@ -1,0 +1,111 @@
+"""The algorithms a run can use, built from one config so that they compare like for like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecEnv
+from torch import nn
+
+from train.config import TrainConfig
+from train.errors import UsageError
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
+
+
+def algo_class(algo: str) -> type[BaseAlgorithm]:
+    """The class behind an ``--algo`` name."""
+    if algo == "rl_lstm":
+        from rl_lstm import RecurrentPPO
+
+        return RecurrentPPO
+    if algo == "sb3-contrib":
+        from sb3_contrib import RecurrentPPO
+
+        return RecurrentPPO
+    return PPO
+
+
+def schedule(value: float | str) -> float | LinearSchedule:
+    """A constant, or for ``"lin_<x>"`` a value decaying linearly from x to 0 over training."""
+    if isinstance(value, str):
+        return LinearSchedule(start=float(value.removeprefix("lin_")), end=0.0, end_fraction=1.0)
+    return value
+
+
+def policy_name(cfg: TrainConfig, observation_space: spaces.Space) -> str:
+    """SB3's policy name for the observation space: Mlp, Cnn or MultiInput, with or without LSTM."""
+    if isinstance(observation_space, spaces.Dict):
+        kind = "MultiInput"
+    elif is_image_space(observation_space):
+        kind = "Cnn"
+    else:
+        kind = "Mlp"
+    return f"{kind}LstmPolicy" if cfg.recurrent else f"{kind}Policy"
+
+
+def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
+    """Constructor arguments shared by every algorithm, plus the ones only some of them take."""
+    policy_kwargs: dict[str, Any] = dict(
+        net_arch=list(cfg.net_arch),
+        activation_fn=ACTIVATIONS[cfg.activation_fn],
+        ortho_init=cfg.ortho_init,
+    )
+    kwargs: dict[str, Any] = dict(
+        learning_rate=schedule(cfg.learning_rate),
+        n_steps=cfg.n_steps,
+        batch_size=cfg.batch_size,
+        n_epochs=cfg.n_epochs,
+        gamma=cfg.gamma,
+        gae_lambda=cfg.gae_lambda,
+        clip_range=schedule(cfg.clip_range),
+        clip_range_vf=cfg.clip_range_vf,
+        normalize_advantage=cfg.normalize_advantage,
+        ent_coef=cfg.ent_coef,
+        vf_coef=cfg.vf_coef,
+        max_grad_norm=cfg.max_grad_norm,
+        target_kl=cfg.target_kl,
+        seed=cfg.seed,
+        device=cfg.device,
+        policy_kwargs=policy_kwargs,
+    )
+    if cfg.recurrent:
+        policy_kwargs.update(
+            lstm_hidden_size=cfg.lstm_hidden_size,
+            n_lstm_layers=cfg.n_lstm_layers,
+            shared_lstm=cfg.shared_lstm,
+            enable_critic_lstm=cfg.enable_critic_lstm,
+        )
+    if cfg.algo == "rl_lstm":
+        kwargs.update(
+            memory=cfg.memory,
+            seq_len=cfg.seq_len,
+            refresh_states=cfg.refresh_states,
+            trial_returns=cfg.trial_returns,
+        )
+    return kwargs
+
+
+def make_model(cfg: TrainConfig, env: VecEnv) -> BaseAlgorithm:
+    """A fresh model of ``cfg.algo`` on ``env``."""
+    policy = policy_name(cfg, env.observation_space)
+    try:
+        return algo_class(cfg.algo)(policy, env, verbose=0, **model_kwargs(cfg))
+    except (ValueError, AssertionError) as error:
+        raise UsageError(f"{cfg.algo} cannot be built with these settings: {error}") from error
+
+
+def load_model(
+    cfg: TrainConfig, checkpoint: Path, env: VecEnv | None, device: str
+) -> BaseAlgorithm:
+    """Restore a checkpoint of ``cfg.algo``, attached to ``env`` when given."""
+    try:
+        return algo_class(cfg.algo).load(checkpoint, env=env, device=device)
+    except (ValueError, KeyError, OSError) as error:
+        raise UsageError(f"cannot load checkpoint {checkpoint}: {error}") from error

@@ -1,0 +1,258 @@
+"""Command line of `python -m train.ppo`: flags whose defaults are the preset of the chosen env.
+
+Parsing runs twice: first `--env`, `--algo` and `--resume` alone, to find the preset (or the
+config of the run to resume); then every flag, with that preset as defaults, so that `--help`
+shows the values in force. The env's own constructor arguments become flags too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from train.algos import ACTIVATIONS
+from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
+from train.env_factory import env_options, resolve_env_id
+from train.errors import UsageError
+from train.presets import Hyperparams, preset_for
+from train.run_dir import RunDir
+
+MEMORY_MODES = ("episode", "trial", "never")
+
+HELP = {
+    "env": "Gymnasium id: ours, Gymnasium's, or 'module:Id' of an installed package",
+    "algo": "rl_lstm (ours) | sb3-contrib (reference RecurrentPPO) | ppo | ppo-framestack",
+    "exp_name": "experiment name, part of the W&B group <env>/<algo>/<exp>",
+    "seed": "random seed of model and envs",
+    "device": "auto | cpu | cuda[:N]",
+    "vec_env": "run envs in this process (dummy) or one process each (subproc)",
+    "n_envs": "parallel environments",
+    "total_timesteps": "env steps to train, summed over envs",
+    "n_steps": "steps per env per rollout",
+    "batch_size": "minibatch size in env steps",
+    "n_epochs": "passes over each rollout",
+    "learning_rate": "Adam step size; lin_<x> decays linearly from x to 0",
+    "gamma": "discount factor",
+    "gae_lambda": "GAE bias/variance trade-off",
+    "clip_range": "PPO clip range; lin_<x> decays linearly",
+    "clip_range_vf": "value clip range, or none",
+    "normalize_advantage": "normalise advantages per minibatch",
+    "ent_coef": "entropy bonus coefficient",
+    "vf_coef": "value loss coefficient",
+    "max_grad_norm": "gradient norm clip",
+    "target_kl": "stop an update early past this KL, or none",
+    "lstm_hidden_size": "LSTM units",
+    "n_lstm_layers": "stacked LSTM layers",
+    "shared_lstm": "actor and critic share one LSTM (needs --enable-critic-lstm false)",
+    "enable_critic_lstm": "the critic has its own LSTM",
+    "net_arch": "hidden layer sizes after the LSTM (or of the MLP for ppo)",
+    "activation_fn": "activation of the hidden layers",
+    "ortho_init": "orthogonal weight initialisation",
+    "memory": "when the LSTM state is zeroed: every episode, every trial, never (rl_lstm)",
+    "seq_len": "training sequence length in steps, or none for whole rollouts (rl_lstm)",
+    "refresh_states": "recompute stored LSTM states with current weights each epoch (rl_lstm)",
+    "trial_returns": "with --memory trial, returns run across the episodes of a trial (rl_lstm)",
+    "normalize": "normalise observations and rewards (VecNormalize)",
+    "frame_stack": "frames stacked for ppo-framestack",
+    "eval_freq": "evaluate every this many env steps",
+    "eval_episodes": "episodes per evaluation",
+    "capture_video": "record evaluation episodes (videos/ and W&B)",
+    "track": "log to Weights & Biases",
+    "wandb_project": "W&B project",
+    "wandb_entity": "W&B entity (user or team)",
+    "wandb_group": "W&B group (default <env>/<algo>/<exp-name>)",
+    "wandb_tags": "W&B tags",
+}
+NOT_FLAGS = {"env_kwargs", "wandb_run_id"}
+CHOICES = {
+    "algo": ALGOS,
+    "vec_env": ("dummy", "subproc"),
+    "activation_fn": tuple(ACTIVATIONS),
+    "memory": MEMORY_MODES,
+}
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """A parsed command line: the run's config, where runs go, and the run to resume if any."""
+
+    config: TrainConfig
+    runs_parent: Path
+    resume: RunDir | None
+
+
+def _checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], why: str):
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} {why}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r} {why}")
+        return value
+
+    return parse
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(text)
+    return lowered in ("true", "1", "yes")
+
+
+def _schedule(text: str) -> float | str:
+    value = float(text.removeprefix("lin_"))
+    if value <= 0:
+        raise ValueError(text)
+    return text if text.startswith("lin_") else value
+
+
+def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    return lambda text: None if text.lower() == "none" else convert(text)
+
+
+positive_int = _checked(int, lambda v: v > 0, "is not a positive integer")
+non_negative = _checked(float, lambda v: v >= 0, "is not a non-negative number")
+fraction = _checked(float, lambda v: 0 < v <= 1, "is not a number in (0, 1]")
+boolean = _checked(_bool, lambda v: True, "is not true or false")
+schedule = _checked(_schedule, lambda v: True, "is not a positive number or lin_<number>")
+TYPES: dict[str, Callable[[str], Any]] = {
+    "int": positive_int,
+    "float": non_negative,
+    "float | str": schedule,
+    "float | None": _checked(_optional(float), lambda v: v is None or v > 0, "is not > 0 or none"),
+    "int | None": _checked(_optional(int), lambda v: v is None or v > 0, "is not > 0 or none"),
+    "str | None": str,
+    "str": str,
+}
+FIELD_TYPES = {"seed": int, "gamma": fraction, "gae_lambda": fraction}
+
+
+def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, default: Any) -> None:
+    flag = "--" + field.name.replace("_", "-")
+    if field.type.startswith("list"):
+        convert = positive_int if field.type == "list[int]" else str
+        parser.add_argument(flag, type=convert, nargs="*", default=default, help=HELP[field.name])
+    elif field.type == "bool":
+        # `--flag` alone means true; `--flag false` overrides a preset.
+        parser.add_argument(
+            flag, type=boolean, nargs="?", const=True, default=default, help=HELP[field.name]
+        )
+    else:
+        convert = FIELD_TYPES.get(field.name, TYPES[field.type])
+        choices = CHOICES.get(field.name)
+        parser.add_argument(
+            flag, type=convert, choices=choices, default=default, help=HELP[field.name]
+        )
+
+
+def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.ppo",
+        description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
+        "(pass --env ID with --help to see them).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--run-dir", type=Path, default=Path("runs"), help="where runs go")
+    parser.add_argument("--resume", type=Path, help="run directory (or checkpoint) to continue")
+    preset = f"preset for {base.env}" if base.env else "defaults"
+    groups = {
+        "run": parser.add_argument_group("run"),
+        "hyper": parser.add_argument_group(f"hyperparameters ({preset})"),
+        "wandb": parser.add_argument_group("Weights & Biases"),
+    }
+    hyper_names = {f.name for f in dataclasses.fields(Hyperparams)}
+    for field in dataclasses.fields(TrainConfig):
+        if field.name in NOT_FLAGS:
+            continue
+        group = "wandb" if field.name.startswith("wandb") or field.name == "track" else "run"
+        group = "hyper" if field.name in hyper_names else group
+        _add_field(groups[group], field, getattr(base, field.name))
+    taken = set(parser._option_string_actions)
+    env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
+    for name, default in env_defaults.items():
+        flag = "--" + name.replace("_", "-")
+        if flag not in taken:
+            kind = dict(type=boolean, nargs="?", const=True) if isinstance(default, bool) else {}
+            env_group.add_argument(
+                flag, dest=f"env:{name}", default=default, **{"type": type(default), **kind}
+            )
+    return parser
+
+
+def _validate(cfg: TrainConfig) -> str | None:
+    """Why the combination of values cannot work, or None."""
+    if cfg.batch_size > cfg.n_steps * cfg.n_envs:
+        return (
+            f"--batch-size {cfg.batch_size} exceeds the rollout size "
+            f"--n-steps * --n-envs = {cfg.n_steps * cfg.n_envs}"
+        )
+    if cfg.algo != "rl_lstm" and cfg.memory != "episode":
+        return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
+    if cfg.recurrent and cfg.shared_lstm and cfg.enable_critic_lstm:
+        return (
+            "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
+        )
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        return f"--device {cfg.device}: torch finds no CUDA device here"
+    if not (cfg.device in ("auto", "cpu") or cfg.device.startswith("cuda")):
+        return f"--device {cfg.device!r} is not auto, cpu or cuda[:N]"
+    return None
+
+
+def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
+    if (saved.env, saved.algo) != (cfg.env, cfg.algo):
+        raise UsageError(
+            f"{run.path} is a run of --env {saved.env} --algo {saved.algo}; it cannot be resumed "
+            f"as --env {cfg.env} --algo {cfg.algo}: start a new run instead"
+        )
+    for field in dataclasses.fields(TrainConfig):
+        old, new = getattr(saved, field.name), getattr(cfg, field.name)
+        if field.name not in RESUMABLE_FIELDS and old != new:
+            flag = "--" + field.name.replace("_", "-")
+            raise UsageError(
+                f"{flag} cannot change when resuming {run.path} (it was {old!r}, now {new!r})"
+            )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Arguments:
+    """Parse a `train.ppo` command line into a checked config."""
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--env")
+    first.add_argument("--algo", default="rl_lstm")
+    first.add_argument("--resume", type=Path)
+    known, _ = first.parse_known_args(argv)
+
+    resume = RunDir.find(known.resume) if known.resume else None
+    if resume:
+        base = TrainConfig.load(resume.config)
+        env_defaults = {**env_options(resolve_env_id(base.env)), **base.env_kwargs}
+    elif known.env:
+        spec = resolve_env_id(known.env)
+        preset = dataclasses.asdict(preset_for(known.env))
+        if known.algo != "rl_lstm":
+            preset["memory"] = "episode"
+        base = TrainConfig(env=known.env, **preset)
+        env_defaults = env_options(spec)
+    else:
+        base, env_defaults = TrainConfig(env=None), {}
+
+    parser = _build_parser(base, env_defaults)
+    args = vars(parser.parse_args(argv))
+    if args["env"] is None:
+        parser.error("the following arguments are required: --env")
+    env_kwargs = {key[4:]: args.pop(key) for key in list(args) if key.startswith("env:")}
+    runs_parent, _ = args.pop("run_dir"), args.pop("resume")
+    cfg = dataclasses.replace(base, env_kwargs=env_kwargs, **args)
+    if problem := _validate(cfg):
+        parser.error(problem)
+    if resume:
+        _refuse_changes(base, cfg, resume)
+    return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)

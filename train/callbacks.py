@@ -1,0 +1,122 @@
+"""Callbacks of a training run: periodic evaluation (best checkpoint, videos) and clean Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+from tqdm import tqdm
+
+from train.run_dir import RunDir, save_checkpoint
+from train.tracking import Tracker
+from train.video import frames_per_second, write_video
+
+
+class Evaluation(BaseCallback):
+    """Every ``eval_freq`` env steps: evaluate with the LSTM state carried, save checkpoints, video.
+
+    The latest checkpoint is refreshed at each evaluation and the best one when the mean return
+    improves; with ``capture_video`` the first evaluation episode is saved under videos/ and
+    sent to W&B.
+    """
+
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        run_dir: RunDir,
+        eval_freq: int,
+        n_episodes: int,
+        capture_video: bool = False,
+        tracker: Tracker | None = None,
+    ) -> None:
+        super().__init__()
+        self.eval_env = eval_env
+        self.run_dir = run_dir
+        self.eval_freq = eval_freq
+        self.n_episodes = n_episodes
+        self.capture_video = capture_video
+        self.tracker = tracker
+        self.next_eval_at = 0
+        self.last_eval_at: int | None = None
+        self.best_mean_return = -np.inf
+        self.best_at: int | None = None
+        self.videos: list[Path] = []
+
+    def _on_training_start(self) -> None:
+        self.next_eval_at = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_eval_at:
+            self.evaluate()
+            while self.next_eval_at <= self.num_timesteps:
+                self.next_eval_at += self.eval_freq
+        return True
+
+    def evaluate(self) -> float:
+        """Run the evaluation episodes now; log, checkpoint and return the mean episodic return."""
+        sync_envs_normalization(self.model.get_env(), self.eval_env)
+        frames: list[np.ndarray] = []
+
+        def grab_frame(local_vars: dict, _globals: dict) -> None:
+            if self.capture_video and local_vars["episode_counts"][0] == 0:
+                frames.append(self.eval_env.render())
+
+        returns, lengths = evaluate_policy(
+            self.model,
+            self.eval_env,
+            n_eval_episodes=self.n_episodes,
+            deterministic=True,
+            return_episode_rewards=True,
+            callback=grab_frame,
+            warn=False,
+        )
+        step = self.num_timesteps
+        mean_return = float(np.mean(returns))
+        self.logger.record("eval/mean_reward", mean_return)
+        self.logger.record("eval/std_reward", float(np.std(returns)))
+        self.logger.record("eval/mean_ep_length", float(np.mean(lengths)))
+        if mean_return > self.best_mean_return:
+            self.best_mean_return, self.best_at = mean_return, step
+            save_checkpoint(self.model, self.run_dir.best)
+        self.logger.record("eval/best_mean_reward", self.best_mean_return)
+        save_checkpoint(self.model, self.run_dir.latest)
+        if frames:
+            fps = frames_per_second(self.eval_env.metadata)
+            video = write_video(frames, self.run_dir.videos / f"eval_{step:09d}.mp4", fps)
+            self.videos.append(video)
+            if self.tracker:
+                self.tracker.log_video("eval/video", video, step)
+        self.logger.dump(step)
+        self.last_eval_at = step
+        return mean_return
+
+
+class StopOnInterrupt(BaseCallback):
+    """The first Ctrl-C stops training after the current step (so a checkpoint can be saved).
+
+    A second Ctrl-C aborts at once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interrupted = False
+        self._previous_handler = None
+
+    def _on_training_start(self) -> None:
+        self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        tqdm.write("Ctrl-C: stopping after this step and saving a checkpoint (again to abort)")
+
+    def _on_step(self) -> bool:
+        return not self.interrupted
+
+    def _on_training_end(self) -> None:
+        signal.signal(signal.SIGINT, self._previous_handler)

@@ -1,0 +1,173 @@
+"""From a Gymnasium id to the vectorised env a run trains on: id checks, space fixes, wrappers."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import inspect
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec, load_env_creator
+from gymnasium.wrappers import FilterObservation, FlattenObservation
+from stable_baselines3.common.vec_env import (
+    DummyVecEnv,
+    SubprocVecEnv,
+    VecEnv,
+    VecFrameStack,
+    VecMonitor,
+    VecNormalize,
+)
+
+import envs  # noqa: F401  (registers the project's tasks, here and in env worker processes)
+from train.errors import UsageError
+
+SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+THIRD_PARTY_HINT = (
+    "third-party tasks are written 'module:Id' (e.g. 'popgym:...' or 'minigrid:MiniGrid-...'), "
+    "after pip install 'rl_lstm[third-party-envs]'"
+)
+
+
+def resolve_env_id(env_id: str) -> EnvSpec:
+    """The spec of ``env_id`` (importing the module of ``module:Id`` first), or why not."""
+    module, _, name = env_id.rpartition(":")
+    if module:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise UsageError(
+                f"cannot import {module!r} for env {env_id!r} ({error}); {THIRD_PARTY_HINT}"
+            ) from None
+    try:
+        return gym.spec(name)
+    except gym.error.Error:
+        by_lower = {key.lower(): key for key in gym.registry}
+        close = difflib.get_close_matches(name.lower(), by_lower, n=5, cutoff=0.6)
+        hint = f"close matches: {', '.join(by_lower[c] for c in close)}; " if close else ""
+        raise UsageError(f"unknown env id {env_id!r}; {hint}{THIRD_PARTY_HINT}") from None
+
+
+def env_options(spec: EnvSpec) -> dict[str, Any]:
+    """The env constructor's arguments with simple values, as the registry sets them."""
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = load_env_creator(creator)
+    try:
+        parameters = inspect.signature(creator).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    options = {}
+    for param in parameters:
+        value = spec.kwargs.get(param.name, param.default)
+        if param.name != "render_mode" and type(value) in (bool, int, float, str):
+            options[param.name] = value
+    return options
+
+
+def _text_keys(space: spaces.Space) -> list[str]:
+    if not isinstance(space, spaces.Dict):
+        return []
+    return [key for key, sub in space.spaces.items() if isinstance(sub, spaces.Text)]
+
+
+def _needs_flattening(space: spaces.Space) -> bool:
+    if isinstance(space, spaces.Tuple):
+        return True
+    return isinstance(space, spaces.Dict) and any(
+        isinstance(sub, (spaces.Dict, spaces.Tuple)) for sub in space.spaces.values()
+    )
+
+
+def conversion_notice(space: spaces.Space) -> str | None:
+    """The one-line notice for an observation space SB3 cannot take as it is (None if it can)."""
+    if text := _text_keys(space):
+        return f"observation keys {text} hold text, which the policy cannot read: dropped"
+    if _needs_flattening(space):
+        return f"observation space {type(space).__name__} is flattened to a Box for the policy"
+    return None
+
+
+def to_sb3_spaces(env: gym.Env) -> gym.Env:
+    """Drop text entries of Dict observations and flatten Tuple/nested observations."""
+    if text := _text_keys(env.observation_space):
+        keep = [key for key in env.observation_space.spaces if key not in text]
+        env = FilterObservation(env, keep)
+    if _needs_flattening(env.observation_space):
+        env = FlattenObservation(env)
+    return env
+
+
+def make_env(env_id: str, env_kwargs: dict[str, Any], render_mode: str | None = None) -> gym.Env:
+    """One env of ``env_id`` with spaces SB3 accepts."""
+    return to_sb3_spaces(gym.make(env_id, render_mode=render_mode, **env_kwargs))
+
+
+def check_spaces(env: gym.Env) -> None:
+    """Refuse action spaces SB3's policies cannot output."""
+    if not isinstance(env.action_space, SUPPORTED_ACTION_SPACES):
+        names = ", ".join(space.__name__ for space in SUPPORTED_ACTION_SPACES)
+        raise UsageError(f"action space {env.action_space} is not supported; supported: {names}")
+
+
+def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
+    """Refuse, before any training, an env that cannot draw itself as an RGB image for videos."""
+    env = gym.make(env_id, **env_kwargs)
+    modes = env.metadata.get("render_modes", [])
+    env.close()
+    if "rgb_array" not in modes:
+        raise UsageError(f"videos need rgb_array rendering; {env_id} renders only {modes}")
+    env = make_env(env_id, env_kwargs, render_mode="rgb_array")
+    try:
+        env.reset(seed=0)
+        env.render()
+    except Exception as error:
+        raise UsageError(f"{env_id} cannot render frames for videos: {error}") from None
+    finally:
+        env.close()
+
+
+def _in_worker(make: Callable[[], gym.Env]) -> gym.Env:
+    # Ctrl-C is the main process's to handle: it stops training cleanly and saves a checkpoint.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return make()
+
+
+def make_vec_env(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    n_envs: int,
+    seed: int,
+    *,
+    vec_env: str = "dummy",
+    normalize: bool = False,
+    gamma: float = 0.99,
+    training: bool = True,
+    normalization_stats: Path | None = None,
+    frame_stack: int = 0,
+    render_mode: str | None = None,
+) -> VecEnv:
+    """``n_envs`` copies of the env, monitored, optionally normalised and frame-stacked.
+
+    ``normalization_stats`` is a file saved by VecNormalize to continue from.
+    """
+    make = functools.partial(make_env, env_id, env_kwargs, render_mode)
+    if vec_env == "subproc":
+        venv: VecEnv = SubprocVecEnv([functools.partial(_in_worker, make)] * n_envs)
+    else:
+        venv = DummyVecEnv([make] * n_envs)
+    venv.seed(seed)
+    venv = VecMonitor(venv)
+    if normalization_stats:
+        venv = VecNormalize.load(str(normalization_stats), venv)
+        venv.training = venv.norm_reward = training
+    elif normalize:
+        venv = VecNormalize(venv, training=training, norm_reward=training, gamma=gamma)
+    if frame_stack:
+        venv = VecFrameStack(venv, frame_stack)
+    return venv

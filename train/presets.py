@@ -1,0 +1,100 @@
+"""Hyperparameters per environment id: one table to read top to bottom, and defaults for the rest.
+
+Every field is also a command-line flag of `python -m train.ppo` (``n_steps`` -> ``--n-steps``).
+A learning rate or clip range written ``"lin_<x>"`` decays linearly from ``x`` to 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hyperparams:
+    """What a training run needs besides the env: PPO, network, memory and evaluation settings."""
+
+    # Budget and rollout.
+    n_envs: int = 8
+    total_timesteps: int = 200_000
+    n_steps: int = 128
+    batch_size: int = 256
+    n_epochs: int = 4
+    # Optimisation.
+    learning_rate: float | str = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float | str = 0.2
+    clip_range_vf: float | None = None
+    normalize_advantage: bool = True
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    target_kl: float | None = None
+    # Network.
+    lstm_hidden_size: int = 128
+    n_lstm_layers: int = 1
+    shared_lstm: bool = False
+    enable_critic_lstm: bool = True
+    net_arch: list[int] = field(default_factory=lambda: [64])
+    activation_fn: str = "tanh"
+    ortho_init: bool = True
+    # Memory (rl_lstm only): when the state is zeroed, and how training sequences are cut.
+    memory: str = "episode"
+    seq_len: int | None = None
+    refresh_states: bool = False
+    trial_returns: bool = True
+    # Environment wrappers.
+    normalize: bool = False
+    frame_stack: int = 4
+    # Evaluation, in environment steps summed over all envs.
+    eval_freq: int = 10_000
+    eval_episodes: int = 10
+
+
+DEFAULTS = Hyperparams()
+
+# Differences from DEFAULTS, per env id. Masked control follows rl-zoo3's tuned ppo_lstm values.
+PRESETS: dict[str, dict] = {
+    "CartPole-v1": dict(total_timesteps=100_000, n_steps=32, n_epochs=10, learning_rate="lin_1e-3"),
+    "MaskedCartPole-v0": dict(
+        total_timesteps=100_000, n_steps=32, n_epochs=20, learning_rate="lin_1e-3",
+        clip_range="lin_0.2", gamma=0.98, gae_lambda=0.8, lstm_hidden_size=64,
+        activation_fn="relu", ortho_init=False, normalize=True, eval_freq=5_000,
+    ),
+    "Pendulum-v1": dict(
+        n_envs=4, n_steps=1024, n_epochs=10, learning_rate=1e-3, gamma=0.9, lstm_hidden_size=64,
+        activation_fn="relu", ortho_init=False, normalize=True,
+    ),
+    "MaskedPendulum-v0": dict(
+        n_envs=4, total_timesteps=300_000, n_steps=1024, n_epochs=10, learning_rate=1e-3,
+        gamma=0.9, lstm_hidden_size=64, activation_fn="relu", ortho_init=False, normalize=True,
+    ),
+    "TMaze-v0": dict(
+        total_timesteps=200_000, n_steps=128, learning_rate=1e-3, ent_coef=0.01,
+        lstm_hidden_size=64, eval_freq=5_000,
+    ),
+    "TMaze-Long-v0": dict(
+        total_timesteps=1_000_000, n_steps=512, batch_size=1024, learning_rate=5e-4,
+        gamma=0.995, ent_coef=0.01, lstm_hidden_size=128, eval_freq=25_000,
+    ),
+    "MemoryMaze-9x9-v0": dict(
+        n_envs=16, total_timesteps=2_000_000, n_steps=256, batch_size=1024, learning_rate=3e-4,
+        ent_coef=0.01, lstm_hidden_size=256, net_arch=[128], eval_freq=50_000,
+    ),
+    "Concentration-v0": dict(
+        n_envs=16, total_timesteps=2_000_000, n_steps=256, batch_size=1024, ent_coef=0.01,
+        lstm_hidden_size=256, net_arch=[128], eval_freq=50_000,
+    ),
+    "TrialBandit-5arm-v0": dict(
+        n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
+        gamma=0.9, gae_lambda=0.3, ent_coef=0.05, lstm_hidden_size=48, memory="trial",
+        eval_freq=50_000, eval_episodes=50,
+    ),
+}  # fmt: skip
+
+
+def preset_for(env_id: str) -> Hyperparams:
+    """Return the tuned hyperparameters for ``env_id`` (``module:Id`` ids too), else DEFAULTS."""
+    overrides = PRESETS.get(env_id.split(":")[-1], {})
+    return dataclasses.replace(DEFAULTS, **overrides)
