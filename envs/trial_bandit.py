@@ -30,7 +30,8 @@ class TrialBanditEnv(gym.Env):
     - Episode end: terminated after the one pull.
     - Scores (total reward over a trial of 10 pulls of 5 arms, 20000 trials): random 5.0;
       the best memoryless policy, win-stay lose-shift, which sees only the previous pull:
-      5.8; Bayes-optimal (perfect memory, Gittins index) 6.6.
+      6.3; Bayes-optimal (perfect memory, as the Gittins index) 6.66. The observation makes
+      one step of memory free; what memory adds is the last 0.36.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}
