@@ -1,0 +1,261 @@
+"""Rollout storage on the training device, served as sequences for truncated BPTT.
+
+A rollout of ``n_steps`` x ``n_envs`` steps is cut every ``seq_len`` steps into
+sequences (one per chunk and env), each starting from the state acting had there.
+Where the memory mode zeroes the state inside a sequence, a *reset step* is inserted
+before that step (see :class:`SequenceLayout`), so a whole minibatch of sequences,
+resets included, goes through each LSTM in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from sb3_contrib.common.recurrent.type_aliases import RNNStates
+
+from rl_lstm.policies import RecurrentActorCriticPolicy, SequenceLayout, zero_states
+from rl_lstm.returns import compute_gae
+
+TensorObs = th.Tensor | dict[str, th.Tensor]
+
+
+class SequenceBatch(NamedTuple):
+    """A minibatch of whole sequences: per-step data and where each step sits in the grid."""
+
+    observations: TensorObs
+    actions: th.Tensor
+    old_values: th.Tensor
+    old_log_prob: th.Tensor
+    advantages: th.Tensor
+    returns: th.Tensor
+    layout: SequenceLayout
+    states: RNNStates  # start state of each sequence, [layers, n_sequences, hidden]
+
+
+def _observation_storage(
+    space: spaces.Space, shape: tuple[int, ...], device: th.device
+) -> th.Tensor:
+    # Images stay uint8 (a quarter of the memory); everything else is preprocessed as float.
+    dtype = th.uint8 if space.dtype == np.uint8 else th.float32
+    return th.zeros((*shape, *space.shape), dtype=dtype, device=device)
+
+
+def _action_storage(space: spaces.Space, shape: tuple[int, ...], device: th.device) -> th.Tensor:
+    if isinstance(space, spaces.Discrete):
+        return th.zeros(shape, dtype=th.long, device=device)
+    if isinstance(space, spaces.MultiDiscrete):
+        return th.zeros((*shape, len(space.nvec)), dtype=th.long, device=device)
+    return th.zeros((*shape, *space.shape), dtype=th.float32, device=device)
+
+
+class SequenceRolloutBuffer:
+    """Holds one rollout; serves minibatches of whole sequences with their reset steps."""
+
+    def __init__(
+        self,
+        n_steps: int,
+        n_envs: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        seq_len: int,
+        lstm_layers: int,
+        lstm_hidden_size: int,
+        device: th.device,
+        gamma: float,
+        gae_lambda: float,
+    ) -> None:
+        self.n_steps, self.n_envs, self.seq_len = n_steps, n_envs, seq_len
+        self.device, self.gamma, self.gae_lambda = device, gamma, gae_lambda
+        self.n_chunks = -(-n_steps // seq_len)
+        grid = (n_steps, n_envs)
+        if isinstance(observation_space, spaces.Dict):
+            self.observations: TensorObs = {
+                key: _observation_storage(subspace, grid, device)
+                for key, subspace in observation_space.spaces.items()
+            }
+        else:
+            self.observations = _observation_storage(observation_space, grid, device)
+        self.actions = _action_storage(action_space, grid, device)
+        self.values = th.zeros(grid, device=device)
+        self.log_probs = th.zeros(grid, device=device)
+        self.advantages = th.zeros(grid, device=device)
+        self.returns = th.zeros(grid, device=device)
+        self.rewards = np.zeros(grid, dtype=np.float32)
+        self.return_ends = np.zeros(grid, dtype=bool)
+        self.state_resets = np.zeros(grid, dtype=bool)
+        # Start state of sequence (chunk, env) in column chunk * n_envs + env.
+        state_shape = (lstm_layers, self.n_chunks * n_envs, lstm_hidden_size)
+        self.start_states = RNNStates(
+            (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
+            (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
+        )
+        steps = np.arange(n_steps)
+        self.chunk_start = steps - steps % seq_len
+        self.chunk_end = np.minimum(self.chunk_start + seq_len, n_steps)
+
+    def store_start_states(self, step: int, states: RNNStates) -> None:
+        """Record the (already reset) state at the start of chunk ``step // seq_len``."""
+        chunk = step // self.seq_len
+        columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)
+        for stored, current in zip(self.start_states, states, strict=True):
+            stored[0][:, columns] = current[0]
+            stored[1][:, columns] = current[1]
+
+    def add(
+        self,
+        step: int,
+        obs: TensorObs,
+        actions: th.Tensor,
+        values: th.Tensor,
+        log_probs: th.Tensor,
+        rewards: np.ndarray,
+        return_ends: np.ndarray,
+        state_resets: np.ndarray,
+    ) -> None:
+        """Store one vectorised step; ``state_resets`` says whose state was zeroed before it."""
+        if isinstance(obs, dict):
+            for key, value in obs.items():
+                self.observations[key][step] = value
+        else:
+            self.observations[step] = obs
+        self.actions[step] = actions
+        self.values[step] = values
+        self.log_probs[step] = log_probs
+        self.rewards[step] = rewards
+        self.return_ends[step] = return_ends
+        self.state_resets[step] = state_resets
+
+    def finish(self, last_values: th.Tensor) -> None:
+        """Compute advantages and returns; place every step in its sequence's timeline."""
+        self.advantages, self.returns = compute_gae(
+            th.as_tensor(self.rewards, device=self.device),
+            self.values,
+            last_values,
+            th.as_tensor(self.return_ends, device=self.device),
+            self.gamma,
+            self.gae_lambda,
+        )
+        # A reset at a chunk's first step is already in its stored start state; later
+        # ones get a reset step inserted before them.
+        self.inner_resets = (
+            self.state_resets & (self.chunk_start != np.arange(self.n_steps))[:, None]
+        )
+        resets_before = np.zeros_like(self.inner_resets, dtype=np.int64)
+        for chunk_start in range(0, self.n_steps, self.seq_len):
+            chunk = slice(chunk_start, chunk_start + self.seq_len)
+            resets_before[chunk] = np.cumsum(self.inner_resets[chunk], axis=0)
+        self.timeline_position = (np.arange(self.n_steps) - self.chunk_start)[
+            :, None
+        ] + resets_before
+        chunk_length = self.chunk_end[:: self.seq_len] - np.arange(0, self.n_steps, self.seq_len)
+        self.sequence_length = (
+            chunk_length[:, None] + resets_before[self.chunk_end[:: self.seq_len] - 1]
+        ).ravel()
+
+    def _flat(self, tensor: th.Tensor) -> th.Tensor:
+        return tensor.view(self.n_steps * self.n_envs, *tensor.shape[2:])
+
+    def _gather(
+        self, steps: np.ndarray, layout: SequenceLayout, columns: np.ndarray
+    ) -> SequenceBatch:
+        index = th.from_numpy(steps).to(self.device)
+        state_columns = th.from_numpy(columns).to(self.device)
+        if isinstance(self.observations, dict):
+            observations: TensorObs = {
+                key: self._flat(value)[index] for key, value in self.observations.items()
+            }
+        else:
+            observations = self._flat(self.observations)[index]
+        return SequenceBatch(
+            observations=observations,
+            actions=self._flat(self.actions)[index],
+            old_values=self._flat(self.values)[index],
+            old_log_prob=self._flat(self.log_probs)[index],
+            advantages=self._flat(self.advantages)[index],
+            returns=self._flat(self.returns)[index],
+            layout=layout,
+            states=RNNStates(
+                *((h[:, state_columns], c[:, state_columns]) for h, c in self.start_states)
+            ),
+        )
+
+    def sequences(self, columns: np.ndarray) -> SequenceBatch:
+        """The sequences ``chunk * n_envs + env`` in ``columns``, side by side from time 0."""
+        chunks, envs = np.divmod(columns, self.n_envs)
+        offsets = np.arange(self.seq_len)[:, None]
+        times = chunks * self.seq_len + offsets  # [seq_len, n_columns]
+        valid = times < self.n_steps
+        times, envs, slots = (
+            times[valid],
+            np.broadcast_to(envs, valid.shape)[valid],
+            np.nonzero(valid)[1],
+        )
+        n_columns = len(columns)
+        position = self.timeline_position[times, envs]
+        inner = self.inner_resets[times, envs]
+        layout = SequenceLayout(
+            step_positions=th.from_numpy(position * n_columns + slots).to(self.device),
+            reset_positions=th.from_numpy((position[inner] - 1) * n_columns + slots[inner]).to(
+                self.device
+            ),
+            n_time=int(self.sequence_length[columns].max()),
+            n_columns=n_columns,
+        )
+        return self._gather(times * self.n_envs + envs, layout, columns)
+
+    def all_sequences(self) -> SequenceBatch:
+        """Every stored sequence in one batch."""
+        return self.sequences(np.arange(self.n_chunks * self.n_envs))
+
+    def minibatches(self, batch_size: int) -> Iterator[SequenceBatch]:
+        """Shuffled whole sequences, about ``batch_size`` steps per minibatch."""
+        n_columns = self.n_chunks * self.n_envs
+        per_batch = max(1, round(batch_size / self.seq_len))
+        order = np.random.permutation(n_columns)
+        for start in range(0, n_columns, per_batch):
+            yield self.sequences(order[start : start + per_batch])
+
+    @th.no_grad()
+    def refresh_start_states(self, policy: RecurrentActorCriticPolicy) -> None:
+        """Recompute each chunk's start state by running the previous chunk with ``policy``.
+
+        Only the part of a chunk after its last reset decides the state at its end; those
+        parts are right-aligned, reset steps fill the space before them, and one LSTM call
+        per chunk gives every env's end state.
+        """
+        envs = np.arange(self.n_envs)
+        for chunk in range(1, self.n_chunks):
+            start, end = (chunk - 1) * self.seq_len, chunk * self.seq_len
+            resets = self.inner_resets[start:end]
+            last_reset = np.where(
+                resets.any(axis=0),
+                start + resets.shape[0] - 1 - np.argmax(resets[::-1], axis=0),
+                start,
+            )
+            lengths = end - last_reset
+            n_time = int(lengths.max())
+            offsets = np.arange(n_time)[:, None]
+            times = last_reset + offsets - (n_time - lengths)  # [n_time, n_envs], right-aligned
+            valid = times >= last_reset
+            slots = np.broadcast_to(envs, valid.shape)
+            layout = SequenceLayout(
+                step_positions=th.from_numpy(np.flatnonzero(valid)).to(self.device),
+                reset_positions=th.from_numpy(np.flatnonzero(~valid)).to(self.device),
+                n_time=n_time,
+                n_columns=self.n_envs,
+            )
+            batch = self._gather(
+                times[valid] * self.n_envs + slots[valid], layout, (chunk - 1) * self.n_envs + envs
+            )
+            # A part that starts at a reset inside the chunk starts from zeros.
+            start_states = zero_states(batch.states, resets.any(axis=0))
+            _, _, final_states = policy.run_sequences(batch.observations, layout, start_states)
+            keep = th.as_tensor(~self.state_resets[end], dtype=th.float32, device=self.device)
+            columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)
+            for stored, final in zip(self.start_states, final_states, strict=True):
+                stored[0][:, columns] = final[0] * keep.view(1, -1, 1)
+                stored[1][:, columns] = final[1] * keep.view(1, -1, 1)

@@ -1,0 +1,284 @@
+"""LSTM actor-critic policies: one-step acting that exposes the gates, whole-sequence training."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from sb3_contrib.common.recurrent import policies as sb3_contrib_policies
+from sb3_contrib.common.recurrent.type_aliases import RNNStates
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import Schedule
+from torch import nn
+
+from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
+
+LSTMState = tuple[th.Tensor, th.Tensor]
+
+
+class ActOutput(NamedTuple):
+    """What one acting step produces for a batch of environments."""
+
+    actions: th.Tensor
+    values: th.Tensor
+    log_probs: th.Tensor
+    states: RNNStates
+    # Sigmoid of the top actor layer's pre-activations, PyTorch gate order (i, f, g, o);
+    # the g slot is unused (g goes through tanh).
+    gate_activations: th.Tensor
+
+
+def lstm_step(lstm: nn.LSTM, x: th.Tensor, state: LSTMState) -> tuple[LSTMState, th.Tensor]:
+    """One timestep of ``lstm`` for a batch, computed by hand so the gates are visible.
+
+    Returns the new ``(h, c)`` of shape [layers, batch, hidden] and the sigmoid
+    activations of the top layer's gates [batch, 4 * hidden]. Same math as ``nn.LSTM``.
+    """
+    h_prev, c_prev = state
+    hidden_size = lstm.hidden_size
+    h_layers, c_layers = [], []
+    for layer, weights in enumerate(lstm.all_weights):
+        w_ih, w_hh, b_ih, b_hh = weights if lstm.bias else (*weights, None, None)
+        gates = nn.functional.linear(x, w_ih, b_ih) + nn.functional.linear(
+            h_prev[layer], w_hh, b_hh
+        )
+        activations = th.sigmoid(gates)
+        input_gate = activations[:, :hidden_size]
+        forget_gate = activations[:, hidden_size : 2 * hidden_size]
+        output_gate = activations[:, 3 * hidden_size :]
+        candidate = th.tanh(gates[:, 2 * hidden_size : 3 * hidden_size])
+        c = forget_gate * c_prev[layer] + input_gate * candidate
+        x = output_gate * th.tanh(c)
+        h_layers.append(x)
+        c_layers.append(c)
+    return (th.stack(h_layers), th.stack(c_layers)), activations
+
+
+class SequenceLayout(NamedTuple):
+    """Where the steps of a batch of sequences sit in a [n_time, n_columns] grid.
+
+    One column per sequence. A *reset step* is an extra grid cell whose input drives the
+    input, forget and output gates to exactly 0, so the state after it is exactly zero:
+    that is how a state reset inside a sequence happens within one LSTM call.
+    """
+
+    step_positions: th.Tensor  # grid cell (time * n_columns + column) of each step
+    reset_positions: th.Tensor  # grid cells of the reset steps
+    n_time: int
+    n_columns: int
+
+
+# Pre-activation of the gates at a reset step: sigmoid of it is exactly 0.0 in float32.
+RESET_PREACTIVATION = -1e6
+
+
+def run_lstm(
+    lstm: nn.LSTM, features: th.Tensor, layout: SequenceLayout, state: LSTMState
+) -> tuple[th.Tensor, LSTMState]:
+    """Run ``lstm`` over every sequence of ``layout`` in one call per layer.
+
+    Each layer's input gets one extra channel, 1 at reset steps, with a fixed weight of
+    ``RESET_PREACTIVATION`` on the input, forget and output gates (0 on the candidate).
+    Returns the top layer's output for each step and the state at the grid's last time.
+    """
+    grid_cells = layout.n_time * layout.n_columns
+    reset_channel = features.new_zeros(grid_cells, 1)
+    reset_channel[layout.reset_positions] = 1.0
+    x = features.new_zeros(grid_cells, features.shape[1]).index_copy(
+        0, layout.step_positions, features
+    )
+    hidden = lstm.hidden_size
+    final_h, final_c = [], []
+    for layer, (w_ih, *other_weights) in enumerate(lstm.all_weights):
+        reset_weight = w_ih.new_zeros(4 * hidden, 1)
+        reset_weight[: 2 * hidden] = RESET_PREACTIVATION  # input and forget gates
+        reset_weight[3 * hidden :] = RESET_PREACTIVATION  # output gate
+        layer_input = th.cat([x, reset_channel], 1).view(layout.n_time, layout.n_columns, -1)
+        output, h, c = th.lstm(
+            layer_input,
+            (state[0][layer : layer + 1], state[1][layer : layer + 1]),
+            [th.cat([w_ih, reset_weight], 1), *other_weights],
+            lstm.bias,
+            1,  # layers
+            0.0,  # dropout
+            False,  # train (only matters for dropout)
+            False,  # bidirectional
+            False,  # batch_first
+        )
+        x = output.reshape(grid_cells, hidden)
+        final_h.append(h)
+        final_c.append(c)
+    return x[layout.step_positions], (th.cat(final_h), th.cat(final_c))
+
+
+def zero_states(states: RNNStates, resets: np.ndarray) -> RNNStates:
+    """Copy of ``states`` with the environments marked in ``resets`` zeroed."""
+    keep = th.as_tensor(~resets, dtype=th.float32, device=states.pi[0].device).view(1, -1, 1)
+    return RNNStates(*((h * keep, c * keep) for h, c in states))
+
+
+SUPPORTED_LSTM_KWARGS = ("bias",)
+
+
+def _fast_optimizer_kwargs(
+    optimizer_class: type[th.optim.Optimizer], optimizer_kwargs: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Adam and AdamW default to their fused kernels, several times faster on small nets."""
+    kwargs = dict(optimizer_kwargs or {})
+    if optimizer_class in (th.optim.Adam, th.optim.AdamW) and not {"fused", "foreach"} & set(
+        kwargs
+    ):
+        kwargs["fused"] = True
+    return kwargs
+
+
+class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy):
+    """sb3-contrib's LSTM actor-critic (same modules and state dict) with fast paths.
+
+    Acting runs one step by hand (:func:`lstm_step`), so gate activations come for free;
+    training runs every stored sequence through each LSTM in a single packed call.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        *args: Any,
+        features_extractor_class: type = FlattenExtractor,
+        lstm_kwargs: dict[str, Any] | None = None,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        unsupported = sorted(set(lstm_kwargs or {}) - set(SUPPORTED_LSTM_KWARGS))
+        if unsupported:
+            raise ValueError(
+                f"lstm_kwargs {unsupported} are not supported; "
+                f"accepted: {list(SUPPORTED_LSTM_KWARGS)}"
+            )
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            *args,
+            features_extractor_class=features_extractor_class,
+            lstm_kwargs=lstm_kwargs,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=_fast_optimizer_kwargs(optimizer_class, optimizer_kwargs),
+            **kwargs,
+        )
+
+    def initial_state(self, n_envs: int) -> RNNStates:
+        """Zero ``(h, c)`` for actor and critic, for ``n_envs`` environments."""
+        lstm = self.lstm_actor
+        shape = (lstm.num_layers, n_envs, lstm.hidden_size)
+
+        def zeros() -> LSTMState:
+            return th.zeros(shape, device=self.device), th.zeros(shape, device=self.device)
+
+        return RNNStates(zeros(), zeros())
+
+    def _split_features(self, obs: th.Tensor | dict[str, th.Tensor]) -> tuple[th.Tensor, th.Tensor]:
+        features = self.extract_features(obs)
+        if self.share_features_extractor:
+            return features, features
+        return features
+
+    def act(
+        self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates, deterministic: bool = False
+    ) -> ActOutput:
+        """One step for every environment: actions, values, log-probs and the next states."""
+        pi_features, vf_features = self._split_features(obs)
+        state_pi, gate_activations = lstm_step(self.lstm_actor, pi_features, states.pi)
+        latent_pi = state_pi[0][-1]
+        # The critic has its own LSTM, reads the actor's without gradient, or is linear.
+        if self.lstm_critic is not None:
+            state_vf, _ = lstm_step(self.lstm_critic, vf_features, states.vf)
+            latent_vf = state_vf[0][-1]
+        else:
+            state_vf = state_pi
+            latent_vf = latent_pi.detach() if self.shared_lstm else self.critic(vf_features)
+        distribution = self._get_action_dist_from_latent(
+            self.mlp_extractor.forward_actor(latent_pi)
+        )
+        actions = distribution.get_actions(deterministic=deterministic)
+        values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
+        return ActOutput(
+            actions,
+            values,
+            distribution.log_prob(actions),
+            RNNStates(state_pi, state_vf),
+            gate_activations,
+        )
+
+    def step_values(self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates) -> th.Tensor:
+        """Values of ``obs`` one step on from ``states`` (bootstrap of a rollout's end)."""
+        return self.act(obs, states, deterministic=True).values
+
+    def evaluate_sequences(
+        self,
+        obs: th.Tensor | dict[str, th.Tensor],
+        actions: th.Tensor,
+        layout: SequenceLayout,
+        states: RNNStates,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+        """Values, log-probs and entropy of every step of whole sequences."""
+        latent_pi, latent_vf, _ = self.run_sequences(obs, layout, states)
+        distribution = self._get_action_dist_from_latent(
+            self.mlp_extractor.forward_actor(latent_pi)
+        )
+        values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
+        return values, distribution.log_prob(actions), distribution.entropy()
+
+    def run_sequences(
+        self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout, states: RNNStates
+    ) -> tuple[th.Tensor, th.Tensor, RNNStates]:
+        """Actor and critic latents per step, and the states at the end of the grid."""
+        pi_features, vf_features = self._split_features(obs)
+        latent_pi, final_pi = run_lstm(self.lstm_actor, pi_features, layout, states.pi)
+        if self.lstm_critic is not None:
+            latent_vf, final_vf = run_lstm(self.lstm_critic, vf_features, layout, states.vf)
+        else:
+            final_vf = final_pi
+            latent_vf = latent_pi.detach() if self.shared_lstm else self.critic(vf_features)
+        return latent_pi, latent_vf, RNNStates(final_pi, final_vf)
+
+    def _predict(
+        self,
+        observation: th.Tensor,
+        lstm_states: LSTMState,
+        episode_starts: th.Tensor,
+        deterministic: bool = False,
+    ) -> tuple[th.Tensor, LSTMState]:
+        """Actor-only step for ``predict``: zero the state at episode starts, then act."""
+        keep = (1.0 - episode_starts).view(1, -1, 1)
+        state = (lstm_states[0] * keep, lstm_states[1] * keep)
+        features = BasePolicy.extract_features(self, observation, self.pi_features_extractor)
+        state, _ = lstm_step(self.lstm_actor, features, state)
+        distribution = self._get_action_dist_from_latent(
+            self.mlp_extractor.forward_actor(state[0][-1])
+        )
+        return distribution.get_actions(deterministic=deterministic), state
+
+
+class MlpLstmPolicy(RecurrentActorCriticPolicy):
+    """LSTM policy for vector (and discrete) observations."""
+
+
+class CnnLstmPolicy(RecurrentActorCriticPolicy):
+    """LSTM policy for images; small images (under 36 px a side) get a 3x3-kernel CNN."""
+
+    def __init__(self, *args: Any, features_extractor_class: type = ImageExtractor, **kwargs: Any):
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
+
+
+class MultiInputLstmPolicy(RecurrentActorCriticPolicy):
+    """LSTM policy for Dict observations (images and vectors side by side)."""
+
+    def __init__(
+        self, *args: Any, features_extractor_class: type = CombinedExtractor, **kwargs: Any
+    ):
+        super().__init__(*args, features_extractor_class=features_extractor_class, **kwargs)
