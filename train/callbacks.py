@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 from tqdm import tqdm
 
+from train.evaluation import play_episodes
 from train.run_dir import RunDir, save_checkpoint
 from train.tracking import Tracker
 from train.video import frames_per_second, write_video
@@ -59,21 +59,10 @@ class Evaluation(BaseCallback):
     def evaluate(self) -> float:
         """Run the evaluation episodes now; log, checkpoint and return the mean episodic return."""
         sync_envs_normalization(self.model.get_env(), self.eval_env)
-        frames: list[np.ndarray] = []
-
-        def grab_frame(local_vars: dict, _globals: dict) -> None:
-            if self.capture_video and local_vars["episode_counts"][0] == 0:
-                frames.append(self.eval_env.render())
-
-        returns, lengths = evaluate_policy(
-            self.model,
-            self.eval_env,
-            n_eval_episodes=self.n_episodes,
-            deterministic=True,
-            return_episode_rewards=True,
-            callback=grab_frame,
-            warn=False,
+        episodes = play_episodes(
+            self.model, self.eval_env, self.n_episodes, filmed_episodes=int(self.capture_video)
         )
+        returns, lengths, frames = episodes.returns, episodes.lengths, episodes.frames
         step = self.num_timesteps
         mean_return = float(np.mean(returns))
         self.logger.record("eval/mean_reward", mean_return)
