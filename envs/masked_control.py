@@ -18,8 +18,8 @@ def masked_cartpole(render_mode: str | None = None) -> gym.Env:
     - Observation: ``Box((2,), float32)``: cart position, pole angle.
     - Action: ``Discrete(2)``: push left, push right. Reward: +1 per step balanced.
     - Episode end: pole past 12 degrees or cart off the track; truncated after 500 steps.
-    - Scores: a memoryless policy (pushing towards the side the pole leans to) holds it about
-      40 steps; estimating the velocities from two frames (perfect memory) balances it for 500.
+    - Scores: random 22; a memoryless policy pushing towards the side the pole leans to 42;
+      a linear controller on velocities estimated from two frames (memory) 500.
     """
     return MaskObservation(CartPoleEnv(render_mode=render_mode), keep=CARTPOLE_KEEP)
 
@@ -30,7 +30,7 @@ def masked_pendulum(render_mode: str | None = None) -> gym.Env:
     - Observation: ``Box((2,), float32)``: cos and sin of the angle.
     - Action: ``Box(-2, 2, (1,))``: torque. Reward: ``-(angle² + 0.1 velocity² + 0.001 torque²)``.
     - Episode end: truncated after 200 steps.
-    - Scores: random about -1200; a swing-up controller that estimates the velocity from two
-      frames (perfect memory) about -150.
+    - Scores: random -1210, no torque -1240; a swing-up controller on the velocity estimated
+      from two frames (memory) -145.
     """
     return MaskObservation(PendulumEnv(render_mode=render_mode), keep=PENDULUM_KEEP)
