@@ -90,7 +90,8 @@ def print_summary(run: RunDir, evaluation: Evaluation, tracker: Tracker | None, 
         ("best eval return", best),
         ("steps", f"{steps:,}"),
         ("run directory", str(run.path)),
-        ("checkpoints", f"{run.latest} (latest), {run.best} (best)"),
+        ("latest checkpoint", str(run.latest)),
+        ("best checkpoint", str(run.best)),
     ]  # fmt: skip
     if evaluation.videos:
         lines.append(("videos", f"{run.videos} ({len(evaluation.videos)} files)"))
@@ -99,7 +100,7 @@ def print_summary(run: RunDir, evaluation: Evaluation, tracker: Tracker | None, 
         lines.append(("W&B", tracker.sync_command if tracker.offline else tracker.run.url))
     print("\nRun finished")
     for name, value in lines:
-        print(f"  {name:<17}{value}")
+        print(f"  {name:<19}{value}")
 
 
 def train(args: Arguments) -> int:

@@ -1,0 +1,226 @@
+"""Benchmarks of rl_lstm against sb3-contrib's RecurrentPPO.
+
+``python -m train.benchmark speed`` runs both agents on masked CartPole at identical
+hyperparameters (rl-zoo3's CartPoleNoVel-v1 preset), alternating them in one process:
+env-steps/s over the same step budget, time to solve, and the compute floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sb3_contrib
+import torch as th
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalization
+
+import envs  # noqa: F401  (registers MaskedCartPole-v0)
+import rl_lstm
+from rl_lstm.policies import SequenceLayout
+
+ENV_ID = "MaskedCartPole-v0"
+SOLVED_RETURN = 475.0
+AGENTS: dict[str, type[BaseAlgorithm]] = {
+    "sb3-contrib": sb3_contrib.RecurrentPPO,
+    "rl_lstm": rl_lstm.RecurrentPPO,
+}
+# rl-zoo3's CartPoleNoVel-v1 preset for ppo_lstm; config b: longer sequences.
+CONFIGS: dict[str, dict[str, int]] = {
+    "a": {"n_steps": 32, "batch_size": 256},
+    "b": {"n_steps": 128, "batch_size": 512},
+}
+N_ENVS = 8
+
+
+def hyperparameters(config: str) -> dict[str, Any]:
+    """Constructor arguments shared by both agents for ``config``."""
+    return {
+        **CONFIGS[config],
+        "n_epochs": 20,
+        "gamma": 0.98,
+        "gae_lambda": 0.8,
+        "learning_rate": LinearSchedule(1e-3, 0.0, 1.0),
+        "clip_range": LinearSchedule(0.2, 0.0, 1.0),
+        "ent_coef": 0.0,
+        "policy_kwargs": {
+            "lstm_hidden_size": 64,
+            "enable_critic_lstm": True,
+            "activation_fn": th.nn.ReLU,
+            "ortho_init": False,
+            "net_arch": {"pi": [64], "vf": [64]},
+        },
+    }
+
+
+def make_env(seed: int, training: bool = True) -> VecNormalize:
+    """Masked CartPole, 8 envs, normalised observations and rewards as in rl-zoo3."""
+    venv = make_vec_env(ENV_ID, n_envs=N_ENVS if training else 1, seed=seed)
+    return VecNormalize(venv, gamma=0.98, training=training, norm_reward=training)
+
+
+def make_agent(name: str, config: str, seed: int) -> BaseAlgorithm:
+    return AGENTS[name]("MlpLstmPolicy", make_env(seed), seed=seed, **hyperparameters(config))
+
+
+class TrainingClock(BaseCallback):
+    """Times training only; every ``eval_every`` steps pauses to evaluate, stops when solved."""
+
+    def __init__(self, eval_env: VecNormalize | None, eval_every: int, eval_episodes: int) -> None:
+        super().__init__()
+        self.eval_env, self.eval_every, self.eval_episodes = eval_env, eval_every, eval_episodes
+        self.training_seconds = 0.0
+        self.solved_at: int | None = None
+        self._next_eval = eval_every
+
+    def _on_training_start(self) -> None:
+        self._resumed = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        if self.eval_env is None or self.num_timesteps < self._next_eval:
+            return True
+        self.training_seconds += time.perf_counter() - self._resumed
+        self._next_eval += self.eval_every
+        sync_envs_normalization(self.training_env, self.eval_env)
+        mean_return, _ = evaluate_policy(
+            self.model, self.eval_env, n_eval_episodes=self.eval_episodes, deterministic=True
+        )
+        self._resumed = time.perf_counter()
+        if mean_return >= SOLVED_RETURN:
+            self.solved_at = self.num_timesteps
+            return False
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.solved_at is None:
+            self.training_seconds += time.perf_counter() - self._resumed
+
+
+def steps_per_second(name: str, config: str, seed: int, steps: int) -> float:
+    """Env-steps/s of a fresh agent over its first ``steps`` steps."""
+    agent = make_agent(name, config, seed)
+    clock = TrainingClock(None, 0, 0)
+    agent.learn(steps, callback=clock)
+    return agent.num_timesteps / clock.training_seconds
+
+
+def time_to_solve(
+    name: str, seed: int, max_steps: int, eval_every: int, eval_episodes: int
+) -> tuple[int | None, float]:
+    """Env steps and training seconds until a deterministic evaluation reaches 475."""
+    agent = make_agent(name, "a", seed)
+    clock = TrainingClock(make_env(seed + 1000, training=False), eval_every, eval_episodes)
+    agent.learn(max_steps, callback=clock)
+    return clock.solved_at, clock.training_seconds
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def compute_floor(config: str, repeats: int = 5) -> float:
+    """Env-steps/s if a rollout cost only its forwards and each epoch one forward+backward
+    of the whole buffer in whole-sequence calls (rl_lstm's own networks, no env, no
+    optimizer, no resets)."""
+    agent = make_agent("rl_lstm", config, seed=0)
+    policy = agent.policy
+    n_steps, n_envs, n_epochs = agent.n_steps, agent.n_envs, agent.n_epochs
+    obs = th.randn(n_envs, *agent.observation_space.shape)
+    states = policy.initial_state(n_envs)
+
+    def rollout_forwards() -> None:
+        with th.no_grad():
+            state = states
+            for _ in range(n_steps):
+                state = policy.act(obs, state).states
+
+    buffer_obs = th.randn(n_steps * n_envs, *agent.observation_space.shape)
+    actions = th.randint(0, 2, (n_steps * n_envs,))
+    layout = SequenceLayout(
+        step_positions=th.arange(n_steps * n_envs),
+        reset_positions=th.zeros(0, dtype=th.long),
+        n_time=n_steps,
+        n_columns=n_envs,
+    )
+
+    def epoch_forward_backward() -> None:
+        values, log_prob, entropy = policy.evaluate_sequences(buffer_obs, actions, layout, states)
+        (values.mean() + log_prob.mean() + entropy.mean()).backward()
+
+    rollout_forwards(), epoch_forward_backward()  # warm-up
+    seconds = median_seconds(rollout_forwards, repeats) + n_epochs * median_seconds(
+        epoch_forward_backward, repeats
+    )
+    return n_steps * n_envs / seconds
+
+
+def speed(args: argparse.Namespace) -> None:
+    th.set_num_threads(args.threads)
+    print(f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), env {ENV_ID}")
+    print(f"\n## Env-steps/s over the first {args.steps} steps (median over {args.repeats} runs)\n")
+    print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
+    print("|---|---|---|---|---|---|")
+    for config in CONFIGS:
+        runs: dict[str, list[float]] = {name: [] for name in AGENTS}
+        for repeat in range(args.repeats):
+            for name in AGENTS:  # alternate, so both see the same machine load
+                runs[name].append(steps_per_second(name, config, repeat, args.steps))
+        ours, theirs = statistics.median(runs["rl_lstm"]), statistics.median(runs["sb3-contrib"])
+        floor = compute_floor(config)
+        print(
+            f"| {config} {CONFIGS[config]} | {theirs:.0f} | {ours:.0f} | {ours / theirs:.1f}x "
+            f"| {floor:.0f} | {ours / floor:.2f} |"
+        )
+    if args.solve_seeds == 0:
+        return
+    print(f"\n## Time to solve config a (deterministic eval of {args.eval_episodes} episodes")
+    print(f"every {args.eval_every} steps reaches {SOLVED_RETURN:.0f}; training time only)\n")
+    print("| agent | seed | env steps | seconds |")
+    print("|---|---|---|---|")
+    solve_seconds: dict[str, list[float]] = {name: [] for name in AGENTS}
+    for seed in range(args.solve_seeds):
+        for name in AGENTS:
+            steps, seconds = time_to_solve(
+                name, seed, args.max_solve_steps, args.eval_every, args.eval_episodes
+            )
+            solve_seconds[name].append(seconds if steps is not None else float("inf"))
+            shown = f"{steps}" if steps is not None else f"not solved in {args.max_solve_steps}"
+            print(f"| {name} | {seed} | {shown} | {seconds:.1f} |")
+    ours, theirs = (np.median(solve_seconds[n]) for n in ("rl_lstm", "sb3-contrib"))
+    print(f"\nmedian seconds to solve: rl_lstm {ours:.1f}, sb3-contrib {theirs:.1f}")
+    print(f"rl_lstm takes {ours / theirs:.2f} of sb3-contrib's time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.benchmark", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    speed_parser = commands.add_parser(
+        "speed", help="rl_lstm against sb3-contrib on masked CartPole"
+    )
+    speed_parser.add_argument("--steps", type=int, default=8192, help="step budget per run")
+    speed_parser.add_argument("--repeats", type=int, default=3, help="runs per agent and config")
+    speed_parser.add_argument("--solve-seeds", type=int, default=2, help="0 skips time to solve")
+    speed_parser.add_argument("--max-solve-steps", type=int, default=150_000)
+    speed_parser.add_argument("--eval-every", type=int, default=2048)
+    speed_parser.add_argument("--eval-episodes", type=int, default=20)
+    speed_parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    args = parser.parse_args()
+    if args.command == "speed":
+        speed(args)
+
+
+if __name__ == "__main__":
+    main()
