@@ -65,6 +65,7 @@ class Evaluation(BaseCallback):
         returns, lengths, frames = episodes.returns, episodes.lengths, episodes.frames
         step = self.num_timesteps
         mean_return = float(np.mean(returns))
+        self.logger.record("time/total_timesteps", step)
         self.logger.record("eval/mean_reward", mean_return)
         self.logger.record("eval/std_reward", float(np.std(returns)))
         self.logger.record("eval/mean_ep_length", float(np.mean(lengths)))
