@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 
-class MaskObservation(gym.ObservationWrapper):
+class MaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Keep only some entries of a 1-D Box observation, e.g. drop velocities to make a task
     partially observable.
 
@@ -20,7 +20,8 @@ class MaskObservation(gym.ObservationWrapper):
     """
 
     def __init__(self, env: gym.Env, keep: Sequence[int]) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, keep=keep)
+        gym.ObservationWrapper.__init__(self, env)
         space = env.observation_space
         if not isinstance(space, spaces.Box) or len(space.shape) != 1:
             raise ValueError(f"MaskObservation needs a 1-D Box observation space, got {space}")
@@ -40,7 +41,7 @@ class MaskObservation(gym.ObservationWrapper):
         return observation[self.keep]
 
 
-class PrevActionReward(gym.Wrapper):
+class PrevActionReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Add the previous action (one-hot) and reward to the observation: the input of RL² and
     R2D2 agents, which lets a recurrent policy learn from its own past choices.
 
@@ -53,7 +54,8 @@ class PrevActionReward(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
         if not isinstance(env.action_space, spaces.Discrete):
             raise ValueError(
                 f"PrevActionReward needs a Discrete action space, got {env.action_space}"
