@@ -1,9 +1,9 @@
 """Partially observable tasks for recurrent agents; ``import envs`` registers them with Gymnasium.
 
-Every task documents what a memoryless policy and what perfect memory score on it (see
-``envs/README_SECTION.md``). Tasks whose episode length depends on their parameters (TMaze's
-``length``, MemoryMaze's ``episode_steps``, Concentration's deck) end their episodes
-themselves, so ``gym.make(id, length=500)`` needs no ``max_episode_steps``.
+Every task's docstring says what a memoryless policy and what perfect memory score on it (the
+README's "Tasks" section lists them all). Tasks whose episode length depends on their
+parameters (TMaze's ``length``, MemoryMaze's ``episode_steps``, Concentration's deck) end their
+episodes themselves, so ``gym.make(id, length=500)`` needs no ``max_episode_steps``.
 """
 
 from __future__ import annotations

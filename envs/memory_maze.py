@@ -104,7 +104,9 @@ class MemoryMazeEnv(gym.Env):
         )
         self.view_size = check_int("view_size", view_size, 3, 2 * size - 1)
         if self.view_size % 2 == 0:
-            raise ValueError(f"view_size must be an odd integer in [3, {2 * size - 1}]")
+            raise ValueError(
+                f"view_size must be an odd integer in [3, {2 * size - 1}], got {view_size}"
+            )
         self._trials = TrialSchedule(episodes_per_trial)
         self.episodes_per_trial = self._trials.episodes_per_trial
         self.render_mode = render_mode
