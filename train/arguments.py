@@ -133,35 +133,51 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "str": str,
 }
 FIELD_TYPES = {"seed": int, "gamma": fraction, "gae_lambda": fraction}
+METAVARS = {
+    "int": "N",
+    "float": "X",
+    "float | str": "X|lin_X",
+    "float | None": "X|none",
+    "int | None": "N|none",
+    "str | None": "NAME",
+    "str": "NAME",
+    "list[int]": "N",
+    "list[str]": "TAG",
+}
+FIELD_METAVARS = {"env": "ID", "device": "DEVICE", "exp_name": "NAME", "seed": "N"}
 
 
 def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, default: Any) -> None:
     flag = "--" + field.name.replace("_", "-")
+    kwargs: dict[str, Any] = dict(default=default, help=HELP[field.name])
     if field.type.startswith("list"):
         convert = positive_int if field.type == "list[int]" else str
-        parser.add_argument(flag, type=convert, nargs="*", default=default, help=HELP[field.name])
+        kwargs.update(type=convert, nargs="*", metavar=METAVARS[field.type])
     elif field.type == "bool":
         # `--flag` alone means true; `--flag false` overrides a preset.
-        parser.add_argument(
-            flag, type=boolean, nargs="?", const=True, default=default, help=HELP[field.name]
-        )
+        kwargs.update(type=boolean, nargs="?", const=True, metavar="BOOL")
+    elif field.name in CHOICES:
+        kwargs.update(type=str, choices=CHOICES[field.name])
     else:
         convert = FIELD_TYPES.get(field.name, TYPES[field.type])
-        choices = CHOICES.get(field.name)
-        parser.add_argument(
-            flag, type=convert, choices=choices, default=default, help=HELP[field.name]
-        )
+        kwargs.update(type=convert, metavar=FIELD_METAVARS.get(field.name, METAVARS[field.type]))
+    parser.add_argument(flag, **kwargs)
 
 
 def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m train.ppo",
+        usage="%(prog)s --env ID [options] | --resume RUN [options]",
         description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
         "(pass --env ID with --help to see them).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--run-dir", type=Path, default=Path("runs"), help="where runs go")
-    parser.add_argument("--resume", type=Path, help="run directory (or checkpoint) to continue")
+    parser.add_argument(
+        "--run-dir", type=Path, default=Path("runs"), metavar="DIR", help="where runs go"
+    )
+    parser.add_argument(
+        "--resume", type=Path, metavar="RUN", help="run directory (or checkpoint) to continue"
+    )
     preset = f"preset for {base.env}" if base.env else "defaults"
     groups = {
         "run": parser.add_argument_group("run"),
@@ -176,14 +192,18 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         group = "hyper" if field.name in hyper_names else group
         _add_field(groups[group], field, getattr(base, field.name))
     taken = set(parser._option_string_actions)
-    env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
+    if env_defaults:
+        env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
     for name, default in env_defaults.items():
         flag = "--" + name.replace("_", "-")
-        if flag not in taken:
-            kind = dict(type=boolean, nargs="?", const=True) if isinstance(default, bool) else {}
-            env_group.add_argument(
-                flag, dest=f"env:{name}", default=default, **{"type": type(default), **kind}
-            )
+        if flag in taken:
+            continue
+        kwargs: dict[str, Any] = dict(type=type(default), metavar=type(default).__name__.upper())
+        if isinstance(default, bool):
+            kwargs.update(type=boolean, nargs="?", const=True)
+        env_group.add_argument(
+            flag, dest=f"env:{name}", default=default, help=f"{name} of the env", **kwargs
+        )
     return parser
 
 

@@ -1,0 +1,237 @@
+"""End-to-end tests of `python -m train.ppo` on tiny budgets, through subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import pandas as pd
+import pytest
+from gymnasium import spaces
+from wandb.proto import wandb_internal_pb2
+
+from train import ppo
+
+REPO = Path(__file__).resolve().parents[1]
+ALGO = "sb3-contrib"
+TINY = [
+    "--env", "TMaze-v0", "--algo", ALGO, "--n-envs", "2", "--n-steps", "64",
+    "--batch-size", "64", "--n-epochs", "2", "--lstm-hidden-size", "16",
+    "--eval-freq", "512", "--eval-episodes", "2",
+]  # fmt: skip
+
+
+class Blind(gym.Env):
+    """An env that cannot render."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    observation_space = spaces.Discrete(2)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        return 0, 0.0, True, False, {}
+
+
+gym.register("Blind-v0", entry_point=f"{__name__}:Blind", max_episode_steps=10)
+
+
+def command_env(tmp: Path) -> dict[str, str]:
+    """Environment of the subprocesses: offline W&B in ``tmp``, one torch thread."""
+    pythonpath = os.pathsep.join([str(REPO), str(REPO / "tests")])
+    return {
+        **os.environ,
+        "PYTHONPATH": pythonpath,
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(tmp),
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def train(tmp: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp / "runs"), *args],
+        cwd=tmp,
+        env=command_env(tmp),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def only_run(tmp: Path) -> Path:
+    (run,) = (tmp / "runs").iterdir()
+    return run
+
+
+def wandb_records(path: Path):
+    """The records of an offline W&B run file (LevelDB-style log blocks of protobuf records)."""
+    data, block = path.read_bytes(), 32 * 1024
+    assert data[:4] == b":W&B"
+    position, pending = 7, b""
+    while position + 7 <= len(data):
+        if block - position % block < 7:  # too little room left for a header: block padding
+            position += block - position % block
+            continue
+        _checksum, length, kind = struct.unpack("<IHB", data[position : position + 7])
+        chunk = data[position + 7 : position + 7 + length]
+        position += 7 + length
+        pending += chunk
+        if kind in (1, 4):  # a full record, or the last chunk of one
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            pending = b""
+            yield record
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    tmp = tmp_path_factory.mktemp("tracked")
+    result = train(tmp, *TINY, "--total-timesteps", "1024", "--track", "--capture-video")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp, result
+
+
+def test_run_directory_holds_config_checkpoints_metrics_and_videos(tracked):
+    tmp, result = tracked
+    run = only_run(tmp)
+    assert run.name.startswith(f"TMaze-v0__{ALGO}__0__")
+    config = json.loads((run / "config.json").read_text())
+    assert config["env"] == "TMaze-v0" and config["algo"] == ALGO and config["n_steps"] == 64
+    assert config["env_kwargs"] == {"length": 10}
+    assert (run / "checkpoints" / "latest.zip").is_file()
+    assert (run / "checkpoints" / "best.zip").is_file()
+    metrics = pd.read_csv(run / "metrics.csv")
+    for key in ("rollout/ep_rew_mean", "train/value_loss", "eval/mean_reward", "time/fps"):
+        assert key in metrics.columns
+    assert metrics["time/total_timesteps"].max() == 1024
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert sorted(p.name for p in (run / "videos").glob("*.mp4")) == [
+        "eval_000000512.mp4",
+        "eval_000001024.mp4",
+    ]
+    summary = result.stdout
+    assert "best eval return" in summary
+    assert f"python -m train.record {run}" in summary
+    assert "wandb sync " in summary
+
+
+def test_offline_wandb_run_has_config_metrics_on_global_step_and_a_video(tracked):
+    tmp, _ = tracked
+    (run_file,) = (tmp / "wandb").glob("offline-run-*/run-*.wandb")
+    records = list(wandb_records(run_file))
+    (run,) = [r.run for r in records if r.WhichOneof("record_type") == "run"]
+    config = {item.key: json.loads(item.value_json) for item in run.config.update}
+    assert config["env"] == "TMaze-v0" and config["n_steps"] == 64 and config["track"] is True
+    assert run.run_group == f"TMaze-v0/{ALGO}/default" and run.job_type == "train"
+    metrics = [r.metric for r in records if r.WhichOneof("record_type") == "metric"]
+    assert any(m.glob_name == "*" and m.step_metric == "global_step" for m in metrics)
+    rows = [
+        {item.key or "/".join(item.nested_key): item.value_json for item in r.history.item}
+        for r in records
+        if r.WhichOneof("record_type") == "history"
+    ]
+    assert all("global_step" in row for row in rows)
+    logged = set().union(*rows)
+    expected = {"rollout/ep_rew_mean", "train/approx_kl", "train/explained_variance", "time/fps"}
+    assert expected | {"eval/mean_reward"} <= logged
+    if ALGO == "rl_lstm":
+        assert {"train/grad_norm", "memory/cell_abs_mean", "memory/forget_gate"} <= logged
+    videos = [row for row in rows if row.get("eval/video/_type") == '"video-file"']
+    assert [json.loads(row["global_step"]) for row in videos] == [512, 1024]
+    video_path = json.loads(videos[0]["eval/video/path"])
+    assert (run_file.parent / "files" / video_path).stat().st_size > 0
+
+
+def test_help_shows_the_preset_and_env_options():
+    result = subprocess.run(
+        [sys.executable, "-m", "train.ppo", "--env", "TMaze-Long-v0", "--help"],
+        env=command_env(REPO),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    assert "preset for TMaze-Long-v0" in result.stdout
+    assert "--length" in result.stdout and "(default: 100)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--env", "TMaze-v9"], "close matches: TMaze-v0"),
+        (["--env", "NoSuchTask-v0"], "module:Id"),
+        (["--env", "nosuchpackage:Task-v0"], "cannot import 'nosuchpackage'"),
+        (["--env", "TMaze-v0", "--n-steps", "-3"], "argument --n-steps: '-3' is not a positive"),
+        (["--env", "TMaze-v0", "--gamma", "1.5"], "argument --gamma: '1.5' is not a number in"),
+        (["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8"], "--batch-size 256 exceeds"),
+        (["--env", "TMaze-v0", "--algo", "ppo", "--memory", "trial"], "needs --algo rl_lstm"),
+        (["--env", "TMaze-v0", "--length", "0"], "TMaze-v0 rejects its options"),
+        (["--env", "Blind-v0", "--capture-video"], "videos need rgb_array"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_clear_message(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        ppo.main(["--run-dir", str(tmp_path / "runs"), *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_usage_error_shows_no_traceback(tmp_path):
+    result = train(tmp_path, "--env", "TMaze-v9")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: unknown env id 'TMaze-v9'")
+    assert "Traceback" not in result.stderr
+
+
+def test_resuming_as_another_env_or_algo_is_refused(tracked):
+    tmp, _ = tracked
+    run = only_run(tmp)
+    for args in (["--algo", "sb3-contrib"], ["--env", "TMaze-Long-v0"], ["--n-steps", "32"]):
+        result = train(tmp, "--resume", str(run), *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+    assert "cannot be resumed" in train(tmp, "--resume", str(run), "--algo", "ppo").stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp_path / "runs"), *TINY],
+        cwd=tmp_path,
+        env=command_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait for a few updates to be logged
+        metrics = list((tmp_path / "runs").glob("*/metrics.csv"))
+        if metrics and len(metrics[0].read_text().splitlines()) > 3:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-3000:]
+    run = only_run(tmp_path)
+    assert f"python -m train.ppo --resume {run}" in stdout
+    assert (run / "checkpoints" / "latest.zip").is_file()
+    stopped_at = int(pd.read_csv(run / "metrics.csv")["time/total_timesteps"].max())
+
+    target = stopped_at + 256
+    result = train(tmp_path, "--resume", str(run), "--total-timesteps", str(target))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"resuming {run} at step" in result.stdout
+    steps = pd.read_csv(run / "metrics.csv")["time/total_timesteps"].dropna()
+    assert steps.is_monotonic_increasing and steps.max() >= target
+    assert json.loads((run / "config.json").read_text())["total_timesteps"] == target
