@@ -1,0 +1,57 @@
+"""Shared test fixtures: a scripted env whose episode and trial boundaries are known."""
+
+from __future__ import annotations
+
+import os
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+os.environ.setdefault("WANDB_MODE", "offline")
+
+
+class ScheduledEpisodesEnv(gym.Env):
+    """Random observations and rewards; episodes last exactly ``episode_length`` steps
+    (or a seeded random 1..6 steps when None); a trial is ``episodes_per_trial`` episodes."""
+
+    def __init__(self, episode_length: int | None = 3, episodes_per_trial: int = 2) -> None:
+        self.observation_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+        self.action_space = spaces.Discrete(3)
+        self.episode_length, self.episodes_per_trial = episode_length, episodes_per_trial
+        self.episodes_done = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.episodes_done = 0
+        trial_start = self.episodes_done % self.episodes_per_trial == 0
+        self.length = self.episode_length or int(self.np_random.integers(1, 7))
+        self.t = 0
+        return self._obs(), {"trial_start": trial_start}
+
+    def step(self, action):
+        self.t += 1
+        done = self.t >= self.length
+        if done:
+            self.episodes_done += 1
+        return self._obs(), float(self.np_random.normal()), done, False, {}
+
+    def _obs(self) -> np.ndarray:
+        return self.np_random.uniform(-1, 1, 3).astype(np.float32)
+
+
+def scheduled_vec_env(lengths: tuple[int | None, ...] = (1, 12, None, 1000), seed: int = 0):
+    """One env per entry of ``lengths``: with n_steps=12, env 0 ends an episode at every
+    step (the first and last of each rollout too), env 1 at each rollout's last step."""
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    venv = DummyVecEnv([lambda length=length: ScheduledEpisodesEnv(length) for length in lengths])
+    venv.seed(seed)
+    return venv
+
+
+@pytest.fixture
+def vec_env():
+    return scheduled_vec_env()

@@ -1,0 +1,252 @@
+"""RecurrentPPO: training sees what acting saw, memory modes, determinism, learning."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import pytest
+import torch as th
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecMonitor, VecNormalize, sync_envs_normalization
+
+from rl_lstm import RecurrentPPO
+from tests.conftest import scheduled_vec_env
+
+N_STEPS = 12
+POLICY_VARIANTS = {
+    "separate": {},
+    "shared": {"shared_lstm": True, "enable_critic_lstm": False},
+    "no-critic-lstm": {"enable_critic_lstm": False},
+    "two-layers": {"n_lstm_layers": 2},
+}
+
+
+class RecordRollouts(BaseCallback):
+    """At each rollout's end, before any gradient step: recompute the stored sequences."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.max_differences: list[tuple[float, float]] = []
+        self.state_resets: list[np.ndarray] = []
+        self.dones: list[np.ndarray] = []
+        self.start_states: list[th.Tensor] = []
+        self.end_states: list[th.Tensor] = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        batch = buffer.all_sequences()
+        with th.no_grad():
+            values, log_prob, _ = self.model.policy.evaluate_sequences(
+                batch.observations, batch.actions, batch.layout, batch.states
+            )
+        self.max_differences.append(
+            (
+                (values - batch.old_values).abs().max().item(),
+                (log_prob - batch.old_log_prob).abs().max().item(),
+            )
+        )
+        self.state_resets.append(buffer.state_resets.copy())
+        self.dones.append(self.locals["dones"].copy())
+        self.start_states.append(buffer.start_states.pi[1][:, : buffer.n_envs].clone())
+        self.end_states.append(self.model._last_lstm_states.pi[1].clone())
+
+
+def small_model(memory: str, seq_len: int | None = None, **policy_kwargs) -> RecurrentPPO:
+    return RecurrentPPO(
+        "MlpLstmPolicy",
+        scheduled_vec_env(),
+        n_steps=N_STEPS,
+        batch_size=24,
+        n_epochs=2,
+        memory=memory,
+        seq_len=seq_len,
+        policy_kwargs={"lstm_hidden_size": 16, "net_arch": [16], **policy_kwargs},
+        seed=0,
+    )
+
+
+@pytest.mark.parametrize("variant", POLICY_VARIANTS)
+@pytest.mark.parametrize("seq_len", [None, 5])
+@pytest.mark.parametrize("memory", ["episode", "trial", "never"])
+def test_training_recomputes_what_acting_recorded(memory, seq_len, variant):
+    model = small_model(memory, seq_len, **POLICY_VARIANTS[variant])
+    recorder = RecordRollouts()
+    model.learn(3 * N_STEPS * model.n_envs, callback=recorder)
+    assert len(recorder.max_differences) == 3
+    assert max(max(pair) for pair in recorder.max_differences) <= 1e-5
+
+
+def test_recomputation_holds_with_refreshed_states_and_box_actions():
+    env = make_vec_env("Pendulum-v1", n_envs=3, seed=0)
+    model = RecurrentPPO(
+        "MlpLstmPolicy",
+        env,
+        n_steps=20,
+        seq_len=6,
+        batch_size=30,
+        n_epochs=3,
+        refresh_states=True,
+        policy_kwargs={"lstm_hidden_size": 8},
+        seed=0,
+    )
+    recorder = RecordRollouts()
+    model.learn(120, callback=recorder)
+    assert max(max(pair) for pair in recorder.max_differences) <= 1e-5
+
+
+def expected_resets(memory: str, dones_before: np.ndarray, trial_starts: np.ndarray) -> np.ndarray:
+    if memory == "episode":
+        return dones_before
+    if memory == "trial":
+        return dones_before & trial_starts
+    return np.zeros_like(dones_before)
+
+
+@pytest.mark.parametrize("memory", ["episode", "trial", "never"])
+def test_state_is_zeroed_exactly_where_the_memory_mode_says(memory):
+    model = small_model(memory)
+    recorder = RecordRollouts()
+    model.learn(2 * N_STEPS * model.n_envs, callback=recorder)
+    resets = np.concatenate(recorder.state_resets)  # [2 * N_STEPS, n_envs]
+    # Env 0: every episode lasts 1 step, trials of 2 episodes; env 1: 12-step episodes;
+    # env 3 never ends. Before step t the state is zeroed if step t-1 ended the episode.
+    steps = np.arange(1, 2 * N_STEPS)
+    assert (
+        resets[1:, 0].tolist()
+        == expected_resets(memory, np.ones(len(steps), bool), steps % 2 == 0).tolist()
+    )
+    ends_env1 = steps % 12 == 0
+    assert resets[1:, 1].tolist() == expected_resets(memory, ends_env1, steps % 24 == 0).tolist()
+    assert not resets[1:, 3].any()
+    # The first step after the env's reset starts from zeros unless memory is never reset.
+    assert resets[0].tolist() == [memory != "never"] * model.n_envs
+
+
+def test_state_is_carried_across_rollout_boundaries():
+    model = small_model("never")
+    recorder = RecordRollouts()
+    model.learn(3 * N_STEPS * model.n_envs, callback=recorder)
+    for previous_end, next_start in zip(
+        recorder.end_states[:-1], recorder.start_states[1:], strict=True
+    ):
+        assert th.equal(previous_end, next_start)
+    assert recorder.end_states[0].abs().sum() > 0
+
+
+def test_same_seed_gives_identical_parameters_and_another_seed_differs():
+    def trained(seed: int) -> list[th.Tensor]:
+        env = make_vec_env("CartPole-v1", n_envs=2, seed=seed)
+        model = RecurrentPPO(
+            "MlpLstmPolicy",
+            env,
+            n_steps=16,
+            batch_size=16,
+            n_epochs=2,
+            policy_kwargs={"lstm_hidden_size": 8},
+            seed=seed,
+        )
+        model.learn(64)
+        return [p.detach().clone() for p in model.policy.parameters()]
+
+    first, again, other = trained(3), trained(3), trained(4)
+    assert all(th.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(th.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_constructor_names_the_bad_hyperparameter():
+    with pytest.raises(ValueError, match="seq_len=50 is invalid"):
+        RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, seq_len=50)
+    with pytest.raises(ValueError, match=r"gamma=1\.5"):
+        RecurrentPPO("MlpLstmPolicy", "CartPole-v1", gamma=1.5)
+    with pytest.raises(ValueError, match=r"memory='forever'.*'episode', 'trial', 'never'"):
+        RecurrentPPO("MlpLstmPolicy", "CartPole-v1", memory="forever")
+
+
+def test_unsupported_spaces_are_named():
+    class TupleEnv(gym.Env):
+        observation_space = gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Discrete(3)))
+        action_space = gym.spaces.Discrete(2)
+
+    with pytest.raises(TypeError, match=r"observation space Tuple.*supported: Box"):
+        RecurrentPPO("MlpLstmPolicy", TupleEnv())
+
+
+def test_trial_mode_without_trial_key_warns_once_and_runs():
+    env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=64, batch_size=64, memory="trial", seed=0)
+    with pytest.warns(UserWarning, match="no 'trial_start' key") as caught:
+        model.learn(128)
+    assert sum("trial_start" in str(w.message) for w in caught) == 1
+
+
+def test_memory_statistics_and_gradient_norm_are_logged(tmp_path):
+    model = small_model("episode")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(3 * N_STEPS * model.n_envs)
+    logged = pd.read_csv(tmp_path / "progress.csv").iloc[-1]
+    for gate in ("input", "forget", "output"):
+        assert 0 < logged[f"memory/{gate}_gate"] < 1
+    assert logged["memory/cell_abs_mean"] > 0
+    assert logged["train/grad_norm"] > 0
+
+
+class EvaluateUntilSolved(BaseCallback):
+    """Stops training once a deterministic 20-episode evaluation reaches ``target``."""
+
+    def __init__(self, eval_env: VecNormalize, every: int, target: float) -> None:
+        super().__init__()
+        self.eval_env, self.every, self.target = eval_env, every, target
+        self.best = -np.inf
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps % self.every >= self.training_env.num_envs:
+            return True
+        sync_envs_normalization(self.training_env, self.eval_env)
+        mean_return, _ = evaluate_policy(
+            self.model, self.eval_env, n_eval_episodes=20, deterministic=True
+        )
+        self.best = max(self.best, mean_return)
+        return self.best < self.target
+
+
+def masked_cartpole(n_envs: int, seed: int) -> VecNormalize:
+    def hide_velocities(env: gym.Env) -> gym.Env:
+        return gym.wrappers.TransformObservation(
+            env, lambda obs: obs[[0, 2]], gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+        )
+
+    venv = make_vec_env("CartPole-v1", n_envs=n_envs, seed=seed, wrapper_class=hide_velocities)
+    return VecNormalize(VecMonitor(venv), gamma=0.98, training=n_envs > 1, norm_reward=n_envs > 1)
+
+
+@pytest.mark.slow
+def test_learns_cartpole_without_velocities():
+    model = RecurrentPPO(
+        "MlpLstmPolicy",
+        masked_cartpole(8, seed=0),
+        n_steps=32,
+        batch_size=256,
+        n_epochs=20,
+        gamma=0.98,
+        gae_lambda=0.8,
+        learning_rate=LinearSchedule(1e-3, 0.0, 1.0),
+        clip_range=LinearSchedule(0.2, 0.0, 1.0),
+        policy_kwargs={
+            "lstm_hidden_size": 64,
+            "activation_fn": th.nn.ReLU,
+            "ortho_init": False,
+            "net_arch": {"pi": [64], "vf": [64]},
+        },
+        seed=0,
+    )
+    solved = EvaluateUntilSolved(masked_cartpole(1, seed=100), every=4096, target=475)
+    model.learn(100_000, callback=solved)
+    assert solved.best >= 475
