@@ -54,42 +54,81 @@ class Hyperparams:
 
 DEFAULTS = Hyperparams()
 
-# Differences from DEFAULTS, per env id. Masked control follows rl-zoo3's tuned ppo_lstm values.
+# Differences from DEFAULTS, per env id. Masked control takes rl-zoo3's tuned ppo_lstm values
+# (CartPoleNoVel-v1, PendulumNoVel-v1); our tasks are sized to their episode length and to how
+# far back they must remember: a rollout (n_steps) spans an episode, the LSTM grows with what
+# must be held, and longer gaps get a larger discount.
+_MASKED_PENDULUM = dict(
+    n_envs=4,
+    total_timesteps=300_000,
+    n_steps=1024,
+    n_epochs=10,
+    learning_rate=1e-3,
+    gamma=0.9,
+    lstm_hidden_size=64,
+    activation_fn="relu",
+    ortho_init=False,
+    normalize=True,
+)
+_MEMORY_MAZE = dict(
+    n_envs=16,
+    total_timesteps=5_000_000,
+    n_steps=256,
+    batch_size=1024,
+    ent_coef=0.01,
+    lstm_hidden_size=256,
+    net_arch=[128],
+    eval_freq=100_000,
+)
+_CARDS = dict(
+    n_envs=16,
+    n_steps=128,
+    batch_size=512,
+    learning_rate=5e-4,
+    ent_coef=0.01,
+    lstm_hidden_size=128,
+    eval_freq=50_000,
+)
 PRESETS: dict[str, dict] = {
     "CartPole-v1": dict(total_timesteps=100_000, n_steps=32, n_epochs=10, learning_rate="lin_1e-3"),
+    "Pendulum-v1": dict(_MASKED_PENDULUM, total_timesteps=100_000),
     "MaskedCartPole-v0": dict(
         total_timesteps=100_000, n_steps=32, n_epochs=20, learning_rate="lin_1e-3",
         clip_range="lin_0.2", gamma=0.98, gae_lambda=0.8, lstm_hidden_size=64,
         activation_fn="relu", ortho_init=False, normalize=True, eval_freq=5_000,
     ),
-    "Pendulum-v1": dict(
-        n_envs=4, n_steps=1024, n_epochs=10, learning_rate=1e-3, gamma=0.9, lstm_hidden_size=64,
-        activation_fn="relu", ortho_init=False, normalize=True,
-    ),
-    "MaskedPendulum-v0": dict(
-        n_envs=4, total_timesteps=300_000, n_steps=1024, n_epochs=10, learning_rate=1e-3,
-        gamma=0.9, lstm_hidden_size=64, activation_fn="relu", ortho_init=False, normalize=True,
-    ),
+    "MaskedPendulum-v0": _MASKED_PENDULUM,
     "TMaze-v0": dict(
-        total_timesteps=200_000, n_steps=128, learning_rate=1e-3, ent_coef=0.01,
-        lstm_hidden_size=64, eval_freq=5_000,
+        total_timesteps=100_000, n_steps=64, learning_rate=1e-3, ent_coef=0.01,
+        lstm_hidden_size=32, eval_freq=5_000,
     ),
     "TMaze-Long-v0": dict(
-        total_timesteps=1_000_000, n_steps=512, batch_size=1024, learning_rate=5e-4,
-        gamma=0.995, ent_coef=0.01, lstm_hidden_size=128, eval_freq=25_000,
+        total_timesteps=500_000, n_steps=256, batch_size=512, learning_rate=5e-4, gamma=0.995,
+        ent_coef=0.01, lstm_hidden_size=64, eval_freq=25_000,
     ),
-    "MemoryMaze-9x9-v0": dict(
-        n_envs=16, total_timesteps=2_000_000, n_steps=256, batch_size=1024, learning_rate=3e-4,
-        ent_coef=0.01, lstm_hidden_size=256, net_arch=[128], eval_freq=50_000,
+    "TMaze-VeryLong-v0": dict(
+        total_timesteps=2_000_000, n_steps=1024, batch_size=2048, gamma=0.999, ent_coef=0.01,
+        lstm_hidden_size=64, eval_freq=100_000,
     ),
-    "Concentration-v0": dict(
-        n_envs=16, total_timesteps=2_000_000, n_steps=256, batch_size=1024, ent_coef=0.01,
-        lstm_hidden_size=256, net_arch=[128], eval_freq=50_000,
+    "MemoryMaze-9x9-v0": dict(_MEMORY_MAZE, total_timesteps=2_000_000, eval_freq=50_000),
+    "MemoryMaze-11x11-v0": _MEMORY_MAZE,
+    "MemoryMaze-13x13-v0": dict(_MEMORY_MAZE, n_steps=512, batch_size=2048),
+    "MemoryMaze-15x15-v0": dict(_MEMORY_MAZE, n_steps=512, batch_size=2048),
+    "Concentration-3x4-v0": dict(_CARDS, total_timesteps=1_000_000),
+    "Concentration-4x4-v0": dict(_CARDS, total_timesteps=2_000_000),
+    "Concentration-6x6-v0": dict(
+        _CARDS, total_timesteps=5_000_000, n_steps=256, batch_size=1024, lstm_hidden_size=256,
     ),
+    "RepeatPrevious-Easy-v0": dict(_CARDS, total_timesteps=500_000, n_steps=64, batch_size=256),
+    "RepeatPrevious-Hard-v0": dict(_CARDS, total_timesteps=2_000_000, gamma=0.995),
+    "CountRecall-Easy-v0": dict(_CARDS, total_timesteps=1_000_000, n_steps=64, batch_size=256),
+    "CountRecall-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
+    "Simon-Easy-v0": dict(_CARDS, total_timesteps=1_000_000, n_steps=64, batch_size=256),
+    "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
-        gamma=0.9, gae_lambda=0.3, ent_coef=0.05, lstm_hidden_size=48, memory="trial",
-        eval_freq=50_000, eval_episodes=50,
+        gamma=0.9, ent_coef=0.05, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
+        eval_episodes=50,
     ),
 }  # fmt: skip
 
