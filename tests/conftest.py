@@ -55,3 +55,20 @@ def scheduled_vec_env(lengths: tuple[int | None, ...] = (1, 12, None, 1000), see
 @pytest.fixture
 def vec_env():
     return scheduled_vec_env()
+
+
+class RandomSpaceEnv(gym.Env):
+    """Samples observations from any ``observation_space``; episodes of 5 steps."""
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space, self.action_space = observation_space, action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.observation_space.seed(seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        self.t += 1
+        return self.observation_space.sample(), 1.0, self.t >= 5, False, {}

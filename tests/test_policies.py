@@ -1,0 +1,124 @@
+"""Policies: the hand-written step and the one-call sequence run are nn.LSTM's math."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from rl_lstm import RecurrentPPO
+from rl_lstm.policies import SequenceLayout, lstm_step, run_lstm
+from tests.conftest import RandomSpaceEnv
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_lstm_step_equals_nn_lstm(layers):
+    th.manual_seed(0)
+    lstm = th.nn.LSTM(5, 7, num_layers=layers)
+    x = th.randn(4, 5)
+    state = (th.randn(layers, 4, 7), th.randn(layers, 4, 7))
+    (h, c), gates = lstm_step(lstm, x, state)
+    expected_out, (expected_h, expected_c) = lstm(x[None], state)
+    assert th.allclose(h, expected_h, atol=1e-6) and th.allclose(c, expected_c, atol=1e-6)
+    assert th.allclose(h[-1], expected_out[0], atol=1e-6)
+    assert gates.shape == (4, 28) and bool(((gates > 0) & (gates < 1)).all())
+
+
+def step_by_step(lstm, x, resets, state):
+    """Reference: a Python loop over time that zeroes the state where ``resets`` says."""
+    h, c = state
+    outputs = []
+    for t in range(x.shape[0]):
+        keep = (~resets[t]).float().view(1, -1, 1)
+        (h, c), _ = lstm_step(lstm, x[t], (h * keep, c * keep))
+        outputs.append(h[-1])
+    return th.stack(outputs), (h, c)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_one_call_with_reset_steps_equals_a_step_loop(layers):
+    th.manual_seed(1)
+    rng = np.random.default_rng(1)
+    n_time, n_columns, hidden = 9, 4, 6
+    lstm = th.nn.LSTM(3, hidden, num_layers=layers)
+    x = th.randn(n_time, n_columns, 3, requires_grad=True)
+    resets = th.from_numpy(rng.random((n_time, n_columns)) < 0.3)
+    resets[0] = False  # a reset at time 0 is part of the start state
+    state = (th.randn(layers, n_columns, hidden), th.randn(layers, n_columns, hidden))
+    expected, _ = step_by_step(lstm, x, resets, state)
+
+    # Grid layout: each column's steps shifted down by the reset steps inserted before them.
+    position = th.arange(n_time)[:, None] + th.cumsum(resets.long(), 0)
+    columns = th.arange(n_columns).expand(n_time, n_columns)
+    step_cells = (position * n_columns + columns).flatten()
+    reset_cells = ((position - 1) * n_columns + columns)[resets]
+    grid_time = int(position.max()) + 1
+    layout = SequenceLayout(step_cells, reset_cells, grid_time, n_columns)
+    features = x.reshape(n_time * n_columns, 3)
+    outputs, _ = run_lstm(lstm, features, layout, state)
+    assert th.allclose(outputs, expected.reshape(-1, hidden), atol=1e-6)
+
+    # Gradients are the same too: nothing flows back through a reset.
+    grad_loop = th.autograd.grad(expected.square().sum(), [x, *lstm.parameters()])
+    grad_call = th.autograd.grad(outputs.square().sum(), [x, *lstm.parameters()])
+    for a, b in zip(grad_loop, grad_call, strict=True):
+        assert th.allclose(a, b, atol=1e-5)
+
+
+OBSERVATION_SPACES = {
+    "multi-discrete": ("MlpLstmPolicy", spaces.MultiDiscrete([3, 4, 5])),
+    "multi-binary": ("MlpLstmPolicy", spaces.MultiBinary(4)),
+    "discrete": ("MlpLstmPolicy", spaces.Discrete(6)),
+    "small-image": ("CnnLstmPolicy", spaces.Box(0, 255, (7, 7, 3), np.uint8)),
+    "large-image": ("CnnLstmPolicy", spaces.Box(0, 255, (40, 40, 1), np.uint8)),
+    "dict": (
+        "MultiInputLstmPolicy",
+        spaces.Dict(
+            {
+                "view": spaces.Box(0, 255, (5, 5, 3), np.uint8),
+                "target": spaces.Discrete(3),
+                "position": spaces.Box(-1, 1, (2,), np.float32),
+            }
+        ),
+    ),
+}
+ACTION_SPACES = {
+    "discrete": spaces.Discrete(3),
+    "multi-discrete": spaces.MultiDiscrete([2, 3]),
+    "multi-binary": spaces.MultiBinary(3),
+    "box": spaces.Box(-1, 1, (2,), np.float32),
+}
+
+
+@pytest.mark.parametrize("observation", OBSERVATION_SPACES)
+def test_observation_spaces_train_and_predict(observation):
+    policy, observation_space = OBSERVATION_SPACES[observation]
+    env = DummyVecEnv([lambda: RandomSpaceEnv(observation_space, spaces.Discrete(2))] * 2)
+    model = RecurrentPPO(
+        policy, env, n_steps=8, batch_size=16, n_epochs=1, policy_kwargs={"lstm_hidden_size": 8}
+    )
+    model.learn(16)
+    obs = env.reset()
+    actions, state = model.predict(obs, episode_start=np.ones(2, dtype=bool))
+    assert actions.shape == (2,) and state[0].shape == (1, 2, 8)
+
+
+@pytest.mark.parametrize("action", ACTION_SPACES)
+def test_action_spaces_train_and_predict(action):
+    action_space = ACTION_SPACES[action]
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), action_space)] * 2)
+    model = RecurrentPPO(
+        "MlpLstmPolicy", env, n_steps=8, batch_size=16, policy_kwargs={"lstm_hidden_size": 8}
+    )
+    model.learn(16)
+    actions, _ = model.predict(env.reset())
+    assert actions.shape == (2, *action_space.shape)
+    assert all(action_space.contains(a.astype(action_space.dtype)) for a in actions)
+
+
+def test_unsupported_lstm_kwargs_are_named():
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+    with pytest.raises(ValueError, match=r"lstm_kwargs \['dropout'\] are not supported"):
+        RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_kwargs": {"dropout": 0.1}})
