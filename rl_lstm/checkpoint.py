@@ -51,7 +51,6 @@ HYPERPARAMETERS = (
     "vf_coef",
     "max_grad_norm",
     "target_kl",
-    "stats_window_size",
     "seq_len",
     "refresh_states",
     "trial_returns",
@@ -238,7 +237,10 @@ def save_model(model: RecurrentPPO, path: str | os.PathLike) -> None:
         "algorithm": type(model).__name__,
         "policy": policy_name,
         "policy_kwargs": kwargs_to_json(model.policy_kwargs),
-        "hyperparameters": {name: getattr(model, name) for name in HYPERPARAMETERS},
+        "hyperparameters": {
+            **{name: getattr(model, name) for name in HYPERPARAMETERS},
+            "stats_window_size": model._stats_window_size,
+        },
         "memory": model.memory.value,
         "schedules": {
             "learning_rate": schedule_to_json(model.lr_schedule),
