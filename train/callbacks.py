@@ -20,8 +20,8 @@ class Evaluation(BaseCallback):
     """Every ``eval_freq`` env steps: evaluate with the LSTM state carried, save checkpoints, video.
 
     The latest checkpoint is refreshed at each evaluation and the best one when the mean return
-    improves; with ``capture_video`` the first evaluation episode is saved under videos/ and
-    sent to W&B.
+    beats ``best_mean_return`` (a resumed run's best so far). With ``capture_video`` the first
+    evaluation episode is saved under videos/ and sent to W&B.
     """
 
     def __init__(
@@ -32,6 +32,7 @@ class Evaluation(BaseCallback):
         n_episodes: int,
         capture_video: bool = False,
         tracker: Tracker | None = None,
+        best_mean_return: float = -np.inf,
     ) -> None:
         super().__init__()
         self.eval_env = eval_env
@@ -42,7 +43,7 @@ class Evaluation(BaseCallback):
         self.tracker = tracker
         self.next_eval_at = 0
         self.last_eval_at: int | None = None
-        self.best_mean_return = -np.inf
+        self.best_mean_return = best_mean_return
         self.best_at: int | None = None
         self.videos: list[Path] = []
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from stable_baselines3.common.logger import CSVOutputFormat
+
+
+def best_logged(path: Path, key: str) -> float:
+    """The largest value of ``key`` in a metrics file (-inf if none): a resumed run's record."""
+    if not path.is_file():
+        return -float("inf")
+    values = pd.read_csv(path).get(key, pd.Series(dtype=float)).dropna()
+    return float(values.max()) if len(values) else -float("inf")
 
 
 class ResumableCSVOutput(CSVOutputFormat):

@@ -10,6 +10,7 @@ Examples::
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from train.env_factory import (
     to_sb3_spaces,
 )
 from train.errors import UsageError, exits_on_usage_error
-from train.metrics_csv import ResumableCSVOutput
+from train.metrics_csv import ResumableCSVOutput, best_logged
 from train.run_dir import RunDir, normalization_path, save_checkpoint
 from train.tracking import Tracker, WandbOutput
 
@@ -84,8 +85,9 @@ def make_logger(run: RunDir, tracker: Tracker | None) -> Logger:
 def print_summary(run: RunDir, evaluation: Evaluation, tracker: Tracker | None, steps: int) -> None:
     """Where everything is and what to run next."""
     best = "-"
-    if evaluation.best_at is not None:
-        best = f"{evaluation.best_mean_return:.4g} (at step {evaluation.best_at:,})"
+    if math.isfinite(evaluation.best_mean_return):
+        at = f" (at step {evaluation.best_at:,})" if evaluation.best_at is not None else ""
+        best = f"{evaluation.best_mean_return:.4g}{at}"
     lines = [
         ("best eval return", best),
         ("steps", f"{steps:,}"),
@@ -127,7 +129,13 @@ def train(args: Arguments) -> int:
             )
         model.set_logger(make_logger(run, tracker))
         evaluation = Evaluation(
-            eval_env, run, cfg.eval_freq, cfg.eval_episodes, cfg.capture_video, tracker
+            eval_env,
+            run,
+            cfg.eval_freq,
+            cfg.eval_episodes,
+            cfg.capture_video,
+            tracker,
+            best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
         )
         interrupt = StopOnInterrupt()
         callbacks = CallbackList([ProgressBar(cfg.total_timesteps), evaluation, interrupt])
