@@ -21,7 +21,7 @@ from wandb.proto import wandb_internal_pb2
 from train import ppo
 
 REPO = Path(__file__).resolve().parents[1]
-ALGO = "sb3-contrib"
+ALGO = "rl_lstm"
 TINY = [
     "--env", "TMaze-v0", "--algo", ALGO, "--n-envs", "2", "--n-steps", "64",
     "--batch-size", "64", "--n-epochs", "2", "--lstm-hidden-size", "16",

@@ -6,20 +6,20 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import imageio.v2 as imageio
 import numpy as np
 import pytest
 
+from rl_lstm.inspection import MemoryTrace
 from train.memory_panel import MemoryPanel, running_returns
 
 REPO = Path(__file__).resolve().parents[1]
-ALGO = "sb3-contrib"
+ALGO = "rl_lstm"
 
 
-def hand_made_trace(steps: int = 30, units: int = 8) -> SimpleNamespace:
-    """A MemoryTrace-shaped record: two trials, the second of two episodes."""
+def hand_made_trace(steps: int = 30, units: int = 8) -> MemoryTrace:
+    """A trace of two trials, the second of two episodes (the state carried across them)."""
     rng = np.random.default_rng(0)
     episode_starts = np.zeros(steps, bool)
     episode_starts[[0, 10, 20]] = True
@@ -28,13 +28,14 @@ def hand_made_trace(steps: int = 30, units: int = 8) -> SimpleNamespace:
     gates = {
         name: rng.random((steps, units)) for name in ("input_gate", "forget_gate", "output_gate")
     }
-    return SimpleNamespace(
+    return MemoryTrace(
         frames=[np.full((40, 60, 3), t * 8, np.uint8) for t in range(steps)],
         cell=rng.normal(size=(steps, units)),
         hidden=rng.normal(size=(steps, units)),
         rewards=np.ones(steps),
         episode_starts=episode_starts,
         trial_starts=trial_starts,
+        state_resets=trial_starts,
         episode_returns=[10.0, 10.0, 10.0],
         **gates,
     )
@@ -92,7 +93,8 @@ def test_record_writes_an_mp4_from_a_run_directory(run_dir):
     (video,) = (run_dir / "videos").glob("record_best_*.mp4")
     assert f"video: {video}" in result.stdout
     frames = imageio.mimread(video, memtest=False)
-    assert len(frames) > 2 and frames[0].ndim == 3
+    assert len(frames) > 2
+    assert frames[0].shape == (560, 1280, 3)  # the env picture beside the memory panel
 
 
 def test_record_writes_a_gif_where_asked(run_dir, tmp_path):

@@ -10,7 +10,7 @@ from stable_baselines3.common.logger import CSVOutputFormat
 
 def best_logged(path: Path, key: str) -> float:
     """The largest value of ``key`` in a metrics file (-inf if none): a resumed run's record."""
-    if not path.is_file():
+    if not path.is_file() or path.stat().st_size == 0:
         return -float("inf")
     values = pd.read_csv(path).get(key, pd.Series(dtype=float)).dropna()
     return float(values.max()) if len(values) else -float("inf")
