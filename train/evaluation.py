@@ -1,4 +1,4 @@
-"""Playing episodes with a trained model, the LSTM state carried step to step, frames optional."""
+"""Playing episodes with a trained model, the LSTM state carried as in training, frames optional."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
+
+from rl_lstm import RecurrentPPO
+from rl_lstm.memory import StateResetRule
 
 
 @dataclass
@@ -26,24 +28,30 @@ def play_episodes(
     deterministic: bool = True,
     filmed_episodes: int = 0,
 ) -> Episodes:
-    """Play ``n_episodes`` on a 1-env VecEnv (SB3's evaluate_policy carries recurrent states).
+    """Play ``n_episodes`` on a monitored 1-env VecEnv, zeroing the state where training does.
 
-    Frames of the first ``filmed_episodes`` episodes are rendered; the env must then have been
-    made with ``render_mode="rgb_array"``.
+    rl_lstm models follow their memory mode (in ``"trial"`` mode the state is carried across
+    the episodes of a trial); other recurrent models zero it at every episode start. Frames of
+    the first ``filmed_episodes`` episodes are rendered, each before its step's action (the env
+    must then render ``rgb_array``).
     """
+    rule = None
+    if isinstance(model, RecurrentPPO):
+        rule = StateResetRule(model.memory, model.trial_returns)
+    returns: list[float] = []
+    lengths: list[int] = []
     frames: list[np.ndarray] = []
-
-    def film(local_vars: dict, _globals: dict) -> None:
-        if local_vars["episode_counts"][0] < filmed_episodes:
+    observation, state = env.reset(), None
+    starts = rule.resets_at_start(1) if rule else np.ones(1, dtype=bool)
+    while len(returns) < n_episodes:
+        if len(returns) < filmed_episodes:
             frames.append(env.render())
-
-    returns, lengths = evaluate_policy(
-        model,
-        env,
-        n_eval_episodes=n_episodes,
-        deterministic=deterministic,
-        return_episode_rewards=True,
-        callback=film if filmed_episodes else None,
-        warn=False,
-    )
-    return Episodes(list(map(float, returns)), list(map(int, lengths)), frames)
+        action, state = model.predict(
+            observation, state=state, episode_start=starts, deterministic=deterministic
+        )
+        observation, _, dones, infos = env.step(action)
+        starts = rule.resets_after_step(dones, env.unwrapped.reset_infos) if rule else dones
+        if dones[0]:
+            returns.append(float(infos[0]["episode"]["r"]))
+            lengths.append(int(infos[0]["episode"]["l"]))
+    return Episodes(returns, lengths, frames)
