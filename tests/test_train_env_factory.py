@@ -9,6 +9,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import VecFrameStack, VecNormalize
 
 from train.env_factory import (
+    check_spaces,
     conversion_notice,
     env_options,
     make_vec_env,
@@ -79,3 +80,10 @@ def test_vec_env_wrappers_follow_the_settings():
     observations = env.reset()
     assert observations.shape == (2, 6) and np.isfinite(observations).all()
     env.close()
+
+
+def test_unsupported_spaces_are_named_with_what_is_supported():
+    env = TupleAndText()
+    env.action_space = spaces.Sequence(spaces.Discrete(2))
+    with pytest.raises(UsageError, match=r"action space Sequence.* supported: Box, Discrete"):
+        check_spaces(to_sb3_spaces(env))

@@ -41,6 +41,7 @@ class ProgressBar(BaseCallback):
             unit_scale=True,
             dynamic_ncols=True,
             smoothing=0.05,
+            mininterval=0.5,
         )
 
     def _on_step(self) -> bool:

@@ -28,6 +28,7 @@ import envs  # noqa: F401  (registers the project's tasks, here and in env worke
 from train.errors import UsageError
 
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+SUPPORTED_OBSERVATION_SPACES = (*SUPPORTED_ACTION_SPACES, spaces.Dict)
 THIRD_PARTY_HINT = (
     "third-party tasks are written 'module:Id' (e.g. 'popgym:...' or 'minigrid:MiniGrid-...'), "
     "after pip install 'rl_lstm[third-party-envs]'"
@@ -109,10 +110,14 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], render_mode: str | None = 
 
 
 def check_spaces(env: gym.Env) -> None:
-    """Refuse action spaces SB3's policies cannot output."""
-    if not isinstance(env.action_space, SUPPORTED_ACTION_SPACES):
-        names = ", ".join(space.__name__ for space in SUPPORTED_ACTION_SPACES)
-        raise UsageError(f"action space {env.action_space} is not supported; supported: {names}")
+    """Refuse (converted) observation and action spaces SB3's policies cannot take."""
+    for kind, space, supported in (
+        ("observation", env.observation_space, SUPPORTED_OBSERVATION_SPACES),
+        ("action", env.action_space, SUPPORTED_ACTION_SPACES),
+    ):
+        if not isinstance(space, supported):
+            names = ", ".join(s.__name__ for s in supported)
+            raise UsageError(f"{kind} space {space} is not supported; supported: {names}")
 
 
 def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:

@@ -67,7 +67,7 @@ class Tracker:
                 resume="allow" if cfg.wandb_run_id else None,
                 mode=choose_mode(),
                 dir=None if os.environ.get("WANDB_DIR") else run_path,
-                settings=wandb.Settings(quiet=True),
+                settings=wandb.Settings(silent=True),  # our notices say what matters
             )
             run.define_metric("global_step")
             run.define_metric("*", step_metric="global_step")
@@ -81,7 +81,7 @@ class Tracker:
 
     @property
     def offline(self) -> bool:
-        return bool(self.run.settings._offline)
+        return bool(self.run.offline)
 
     @property
     def sync_command(self) -> str:
