@@ -176,7 +176,10 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         "--run-dir", type=Path, default=Path("runs"), metavar="DIR", help="where runs go"
     )
     parser.add_argument(
-        "--resume", type=Path, metavar="RUN", help="run directory (or checkpoint) to continue"
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="run directory to continue (from its latest checkpoint)",
     )
     preset = f"preset for {base.env}" if base.env else "defaults"
     groups = {

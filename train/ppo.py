@@ -75,8 +75,11 @@ def make_envs(cfg: TrainConfig, resume: RunDir | None) -> tuple[VecEnv, VecEnv]:
 
 def make_logger(run: RunDir, tracker: Tracker | None) -> Logger:
     """SB3 logger writing metrics.csv, TensorBoard events, the console table and W&B."""
-    outputs = [ResumableCSVOutput(run.metrics), TensorBoardOutputFormat(str(run.tensorboard))]
-    outputs.append(CompactTable())
+    outputs = [
+        ResumableCSVOutput(run.metrics),
+        TensorBoardOutputFormat(str(run.tensorboard)),
+        CompactTable(),
+    ]
     if tracker:
         outputs.append(WandbOutput(tracker))
     return Logger(folder=str(run.path), output_formats=outputs)
@@ -94,7 +97,7 @@ def print_summary(run: RunDir, evaluation: Evaluation, tracker: Tracker | None, 
         ("run directory", str(run.path)),
         ("latest checkpoint", str(run.latest)),
         ("best checkpoint", str(run.best)),
-    ]  # fmt: skip
+    ]
     if evaluation.videos:
         lines.append(("videos", f"{run.videos} ({len(evaluation.videos)} files)"))
     lines.append(("watch the agent", f"python -m train.record {run.path}"))
@@ -140,7 +143,7 @@ def train(args: Arguments) -> int:
         interrupt = StopOnInterrupt()
         callbacks = CallbackList([ProgressBar(cfg.total_timesteps), evaluation, interrupt])
         print(f"run directory: {run.path}")
-        started = time.monotonic()
+        started, first_step = time.monotonic(), model.num_timesteps
         model.learn(remaining, callback=callbacks, reset_num_timesteps=not args.resume)
         if interrupt.interrupted:
             save_checkpoint(model, run.latest)
@@ -149,8 +152,8 @@ def train(args: Arguments) -> int:
             return 130
         if evaluation.last_eval_at != model.num_timesteps:
             evaluation.evaluate()
-        elapsed = time.monotonic() - started
-        print(f"\n{remaining:,} steps in {elapsed:.0f}s ({remaining / elapsed:,.0f} steps/s)")
+        elapsed, steps = time.monotonic() - started, model.num_timesteps - first_step
+        print(f"\n{steps:,} steps in {elapsed:.0f}s ({steps / elapsed:,.0f} steps/s)")
         print_summary(run, evaluation, tracker, model.num_timesteps)
         return 0
     finally:
