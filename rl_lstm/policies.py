@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -74,30 +77,46 @@ class SequenceLayout(NamedTuple):
 RESET_PREACTIVATION = -1e6
 
 
-def run_lstm(
-    lstm: nn.LSTM, features: th.Tensor, layout: SequenceLayout, state: LSTMState
-) -> tuple[th.Tensor, LSTMState]:
-    """Run ``lstm`` over every sequence of ``layout`` in one call per layer.
+@functools.cache
+def _reset_weight(hidden_size: int, device: th.device, dtype: th.dtype) -> th.Tensor:
+    """Weight of the reset channel: RESET_PREACTIVATION on the i, f and o gates, 0 on g."""
+    weight = th.full((4 * hidden_size, 1), RESET_PREACTIVATION, device=device, dtype=dtype)
+    weight[2 * hidden_size : 3 * hidden_size] = 0.0
+    return weight
 
-    Each layer's input gets one extra channel, 1 at reset steps, with a fixed weight of
-    ``RESET_PREACTIVATION`` on the input, forget and output gates (0 on the candidate).
-    Returns the top layer's output for each step and the state at the grid's last time.
-    """
+
+def to_grid(features: th.Tensor, layout: SequenceLayout) -> tuple[th.Tensor, th.Tensor]:
+    """Per-step features placed in the grid with the reset channel appended, and that channel."""
     grid_cells = layout.n_time * layout.n_columns
     reset_channel = features.new_zeros(grid_cells, 1)
     reset_channel[layout.reset_positions] = 1.0
-    x = features.new_zeros(grid_cells, features.shape[1]).index_copy(
+    grid = features.new_zeros(grid_cells, features.shape[1]).index_copy(
         0, layout.step_positions, features
     )
-    hidden = lstm.hidden_size
+    return th.cat([grid, reset_channel], 1), reset_channel
+
+
+def run_lstm(
+    lstm: nn.LSTM,
+    grid_input: th.Tensor,
+    reset_channel: th.Tensor,
+    layout: SequenceLayout,
+    state: LSTMState,
+) -> tuple[th.Tensor, LSTMState]:
+    """Run ``lstm`` over every sequence of ``layout`` (see :func:`to_grid`), one call per layer.
+
+    Each layer's input carries the reset channel, whose fixed weight drives the input,
+    forget and output gates to exactly 0 at reset steps. Returns the top layer's output
+    for each step and the state at the grid's last time.
+    """
     final_h, final_c = [], []
+    x = grid_input
     for layer, (w_ih, *other_weights) in enumerate(lstm.all_weights):
-        reset_weight = w_ih.new_zeros(4 * hidden, 1)
-        reset_weight[: 2 * hidden] = RESET_PREACTIVATION  # input and forget gates
-        reset_weight[3 * hidden :] = RESET_PREACTIVATION  # output gate
-        layer_input = th.cat([x, reset_channel], 1).view(layout.n_time, layout.n_columns, -1)
+        if layer > 0:
+            x = th.cat([x, reset_channel], 1)
+        reset_weight = _reset_weight(lstm.hidden_size, w_ih.device, w_ih.dtype)
         output, h, c = th.lstm(
-            layer_input,
+            x.view(layout.n_time, layout.n_columns, -1),
             (state[0][layer : layer + 1], state[1][layer : layer + 1]),
             [th.cat([w_ih, reset_weight], 1), *other_weights],
             lstm.bias,
@@ -107,10 +126,24 @@ def run_lstm(
             False,  # bidirectional
             False,  # batch_first
         )
-        x = output.reshape(grid_cells, hidden)
+        x = output.view(-1, lstm.hidden_size)
         final_h.append(h)
         final_c.append(c)
     return x[layout.step_positions], (th.cat(final_h), th.cat(final_c))
+
+
+@contextmanager
+def unchecked_distributions() -> Iterator[None]:
+    """Skip torch.distributions' argument checks, which cost more than the math here.
+
+    Inside the agent the arguments come from its own networks and buffer.
+    """
+    previous = th.distributions.Distribution._validate_args
+    th.distributions.Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        th.distributions.Distribution.set_default_validate_args(previous)
 
 
 def zero_states(states: RNNStates, resets: np.ndarray) -> RNNStates:
@@ -238,9 +271,13 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     ) -> tuple[th.Tensor, th.Tensor, RNNStates]:
         """Actor and critic latents per step, and the states at the end of the grid."""
         pi_features, vf_features = self._split_features(obs)
-        latent_pi, final_pi = run_lstm(self.lstm_actor, pi_features, layout, states.pi)
+        pi_grid, reset_channel = to_grid(pi_features, layout)
+        latent_pi, final_pi = run_lstm(self.lstm_actor, pi_grid, reset_channel, layout, states.pi)
         if self.lstm_critic is not None:
-            latent_vf, final_vf = run_lstm(self.lstm_critic, vf_features, layout, states.vf)
+            vf_grid = pi_grid if vf_features is pi_features else to_grid(vf_features, layout)[0]
+            latent_vf, final_vf = run_lstm(
+                self.lstm_critic, vf_grid, reset_channel, layout, states.vf
+            )
         else:
             final_vf = final_pi
             latent_vf = latent_pi.detach() if self.shared_lstm else self.critic(vf_features)

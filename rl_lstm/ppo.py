@@ -23,6 +23,7 @@ from rl_lstm.policies import (
     MlpLstmPolicy,
     MultiInputLstmPolicy,
     RecurrentActorCriticPolicy,
+    unchecked_distributions,
     zero_states,
 )
 from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_observation_space
@@ -196,6 +197,16 @@ class RecurrentPPO(OnPolicyAlgorithm):
         n_rollout_steps: int,
     ) -> bool:
         """Act ``n_rollout_steps`` steps in every env, one batched forward per step."""
+        with unchecked_distributions():
+            return self._collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+
+    def _collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: SequenceRolloutBuffer,
+        n_rollout_steps: int,
+    ) -> bool:
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
@@ -286,6 +297,10 @@ class RecurrentPPO(OnPolicyAlgorithm):
 
     def train(self) -> None:
         """PPO update over whole sequences: n_epochs passes of shuffled minibatches."""
+        with unchecked_distributions():
+            self._train()
+
+    def _train(self) -> None:
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         clip_range = self.clip_range(self._current_progress_remaining)

@@ -9,7 +9,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rl_lstm import RecurrentPPO
-from rl_lstm.policies import SequenceLayout, lstm_step, run_lstm
+from rl_lstm.policies import SequenceLayout, lstm_step, run_lstm, to_grid
 from tests.conftest import RandomSpaceEnv
 
 
@@ -57,7 +57,7 @@ def test_one_call_with_reset_steps_equals_a_step_loop(layers):
     grid_time = int(position.max()) + 1
     layout = SequenceLayout(step_cells, reset_cells, grid_time, n_columns)
     features = x.reshape(n_time * n_columns, 3)
-    outputs, _ = run_lstm(lstm, features, layout, state)
+    outputs, _ = run_lstm(lstm, *to_grid(features, layout), layout, state)
     assert th.allclose(outputs, expected.reshape(-1, hidden), atol=1e-6)
 
     # Gradients are the same too: nothing flows back through a reset.
