@@ -72,3 +72,37 @@ class RandomSpaceEnv(gym.Env):
     def step(self, action):
         self.t += 1
         return self.observation_space.sample(), 1.0, self.t >= 5, False, {}
+
+
+class TrialCueEnv(gym.Env):
+    """A cue shown only at the first step of a trial's first episode must be named at the
+    end of every episode of the trial: only memory carried across episodes scores in the
+    later episodes (1.0 per episode with it, 0.5 without)."""
+
+    def __init__(self, episodes_per_trial: int = 2) -> None:
+        # cue is 0, cue is 1, time to answer
+        self.observation_space = spaces.Box(0.0, 1.0, (3,), np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.episodes_per_trial = episodes_per_trial
+        self.episode_in_trial = 0
+        self.cue = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.episode_in_trial = 0
+        trial_start = self.episode_in_trial == 0
+        if trial_start:
+            self.cue = int(self.np_random.integers(2))
+        self.answering = False
+        obs = np.zeros(3, np.float32)
+        if trial_start:
+            obs[self.cue] = 1.0
+        return obs, {"trial_start": trial_start}
+
+    def step(self, action):
+        if not self.answering:
+            self.answering = True
+            return np.array([0, 0, 1], np.float32), 0.0, False, False, {}
+        self.episode_in_trial = (self.episode_in_trial + 1) % self.episodes_per_trial
+        return np.zeros(3, np.float32), float(action == self.cue), True, False, {}
