@@ -93,6 +93,7 @@ class SequenceRolloutBuffer:
             (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
             (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
         )
+        self._whole_batch: SequenceBatch | None = None
         steps = np.arange(n_steps)
         self.chunk_start = steps - steps % seq_len
         self.chunk_end = np.minimum(self.chunk_start + seq_len, n_steps)
@@ -131,14 +132,17 @@ class SequenceRolloutBuffer:
 
     def finish(self, last_values: th.Tensor) -> None:
         """Compute advantages and returns; place every step in its sequence's timeline."""
-        self.advantages, self.returns = compute_gae(
-            th.as_tensor(self.rewards, device=self.device),
-            self.values,
-            last_values,
-            th.as_tensor(self.return_ends, device=self.device),
+        self._whole_batch = None
+        advantages, returns = compute_gae(
+            self.rewards,
+            self.values.cpu().numpy(),
+            last_values.cpu().numpy(),
+            self.return_ends,
             self.gamma,
             self.gae_lambda,
         )
+        self.advantages = th.as_tensor(advantages, device=self.device)
+        self.returns = th.as_tensor(returns, device=self.device)
         # A reset at a chunk's first step is already in its stored start state; later
         # ones get a reset step inserted before them.
         self.inner_resets = (
@@ -215,6 +219,11 @@ class SequenceRolloutBuffer:
         """Shuffled whole sequences, about ``batch_size`` steps per minibatch."""
         n_columns = self.n_chunks * self.n_envs
         per_batch = max(1, round(batch_size / self.seq_len))
+        if per_batch >= n_columns:  # one minibatch: the same every epoch, gathered once
+            if self._whole_batch is None:
+                self._whole_batch = self.all_sequences()
+            yield self._whole_batch
+            return
         order = np.random.permutation(n_columns)
         for start in range(0, n_columns, per_batch):
             yield self.sequences(order[start : start + per_batch])
@@ -227,6 +236,7 @@ class SequenceRolloutBuffer:
         parts are right-aligned, reset steps fill the space before them, and one LSTM call
         per chunk gives every env's end state.
         """
+        self._whole_batch = None  # it holds the old start states
         envs = np.arange(self.n_envs)
         for chunk in range(1, self.n_chunks):
             start, end = (chunk - 1) * self.seq_len, chunk * self.seq_len

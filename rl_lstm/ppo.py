@@ -153,6 +153,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
         ).to(self.device)
         if not isinstance(self.policy, RecurrentActorCriticPolicy):
             raise TypeError(f"policy must subclass {RecurrentActorCriticPolicy.__name__}")
+        # Listed once: walking the module tree each minibatch costs more than clipping.
+        self._trained_parameters = list(self.policy.parameters())
         lstm = self.policy.lstm_actor
         self.rollout_buffer = SequenceRolloutBuffer(
             self.n_steps,
@@ -352,7 +354,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 self.policy.optimizer.zero_grad()
                 loss.backward()
                 grad_norm = th.nn.utils.clip_grad_norm_(
-                    self.policy.parameters(), self.max_grad_norm
+                    self._trained_parameters, self.max_grad_norm
                 )
                 self.policy.optimizer.step()
 

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch as th
 
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.returns import compute_gae
 
 # One env, three steps: the episode ends after step 1; gamma 0.9, lambda 0.8.
-REWARDS = th.tensor([[1.0], [0.0], [2.0]])
-VALUES = th.tensor([[0.5], [0.2], [0.1]])
-LAST_VALUE = th.tensor([0.3])
+REWARDS = np.array([[1.0], [0.0], [2.0]])
+VALUES = np.array([[0.5], [0.2], [0.1]])
+LAST_VALUE = np.array([0.3])
 DONES = np.array([[False], [True], [False]])
 
 
-def gae(ends: np.ndarray) -> tuple[th.Tensor, th.Tensor]:
-    return compute_gae(REWARDS, VALUES, LAST_VALUE, th.as_tensor(ends), gamma=0.9, gae_lambda=0.8)
+def gae(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return compute_gae(REWARDS, VALUES, LAST_VALUE, ends, gamma=0.9, gae_lambda=0.8)
 
 
 def test_episode_bounded_advantages():
