@@ -1,4 +1,5 @@
-"""Callbacks of a training run: periodic evaluation (best checkpoint, videos) and clean Ctrl-C."""
+"""Callbacks of a training run: periodic evaluation (best checkpoint, videos), returns by episode
+position within a trial, and clean Ctrl-C."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tqdm import tqdm
 from train.evaluation import play_episodes
 from train.run_dir import RunDir, save_checkpoint
 from train.tracking import Tracker
+from train.trial_curves import TrialTracker
 from train.video import frames_per_second, write_video
 
 
@@ -21,7 +23,8 @@ class Evaluation(BaseCallback):
 
     The latest checkpoint is refreshed at each evaluation and the best one when the mean return
     beats ``best_mean_return`` (a resumed run's best so far). With ``capture_video`` the first
-    evaluation episode is saved under videos/ and sent to W&B.
+    evaluation episode is saved under videos/ and sent to W&B. On an env with trials, whole
+    trials are played and the mean return per episode position within a trial is logged.
     """
 
     def __init__(
@@ -61,7 +64,11 @@ class Evaluation(BaseCallback):
         """Run the evaluation episodes now; log, checkpoint and return the mean episodic return."""
         sync_envs_normalization(self.model.get_env(), self.eval_env)
         episodes = play_episodes(
-            self.model, self.eval_env, self.n_episodes, filmed_episodes=int(self.capture_video)
+            self.model,
+            self.eval_env,
+            self.n_episodes,
+            filmed_episodes=int(self.capture_video),
+            whole_trials=True,
         )
         returns, lengths, frames = episodes.returns, episodes.lengths, episodes.frames
         step = self.num_timesteps
@@ -70,6 +77,8 @@ class Evaluation(BaseCallback):
         self.logger.record("eval/mean_reward", mean_return)
         self.logger.record("eval/std_reward", float(np.std(returns)))
         self.logger.record("eval/mean_ep_length", float(np.mean(lengths)))
+        for key, value in episodes.trials.metrics("eval").items():
+            self.logger.record(key, value)
         if mean_return > self.best_mean_return:
             self.best_mean_return, self.best_at = mean_return, step
             save_checkpoint(self.model, self.run_dir.best)
@@ -84,6 +93,28 @@ class Evaluation(BaseCallback):
         self.logger.dump(step)
         self.last_eval_at = step
         return mean_return
+
+
+class TrialCurves(BaseCallback):
+    """On an env with trials, logs the training episodes' mean return by position within a trial
+    (``rollout/trial_episode_<k>_return``) and per trial, over the last ``window`` of each."""
+
+    def __init__(self, window: int = 100) -> None:
+        super().__init__()
+        self.window = window
+        self.trials: TrialTracker | None = None
+
+    def _on_training_start(self) -> None:
+        self.trials = TrialTracker(self.training_env.num_envs, self.window)
+
+    def _on_step(self) -> bool:
+        reset_infos = self.training_env.unwrapped.reset_infos
+        self.trials.update(self.locals["dones"], self.locals["infos"], reset_infos)
+        return True
+
+    def _on_rollout_end(self) -> None:
+        for key, value in self.trials.metrics("rollout").items():
+            self.logger.record(key, value)
 
 
 class StopOnInterrupt(BaseCallback):

@@ -1,4 +1,5 @@
-"""What a run prints: a progress bar (SPS, recent return, ETA) and a compact periodic table."""
+"""What a run prints: a progress bar (SPS, recent return, ETA), a compact periodic table and, on an
+env with trials, the evaluation return of each episode position within a trial."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
 from tqdm import tqdm
+
+from train.trial_curves import trial_episode_key
 
 # (logger key, column title, format) of the periodic table.
 COLUMNS = (
@@ -23,6 +26,17 @@ COLUMNS = (
     ("train/explained_variance", "expl.var", "{:>8.2f}"),
     ("memory/cell_abs_mean", "|cell|", "{:>7.3g}"),
 )
+
+
+def in_trial_line(key_values: dict[str, Any]) -> str:
+    """The evaluation's mean return of the 1st, 2nd ... episode of a trial, and of a trial."""
+    returns, position = [], 1
+    while (key := trial_episode_key("eval", position)) in key_values:
+        returns.append(f"{position}: {key_values[key]:.3g}")
+        position += 1
+    total = key_values.get("eval/mean_trial_return")
+    trial = f" | trial: {total:.4g}" if total is not None else ""
+    return f"{'':>11} eval return by episode of a trial  {'  '.join(returns)}{trial}"
 
 
 class ProgressBar(BaseCallback):
@@ -85,6 +99,8 @@ class CompactTable(KVWriter):
             )
         tqdm.write(" ".join(cells))
         self.rows += 1
+        if evaluated and trial_episode_key("eval", 1) in key_values:
+            tqdm.write(in_trial_line(key_values))
 
     def close(self) -> None:
         """Nothing to release: rows go to the terminal."""

@@ -9,15 +9,18 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lstm import RecurrentPPO
-from rl_lstm.memory import StateResetRule
+from rl_lstm.memory import TRIAL_START_KEY, StateResetRule
+from train.trial_curves import TrialTracker
 
 
 @dataclass
 class Episodes:
-    """Returns and lengths of played episodes, and the frames recorded of the first ones."""
+    """Returns and lengths of played episodes, their returns by position within a trial, and the
+    frames recorded of the first ones."""
 
     returns: list[float]
     lengths: list[int]
+    trials: TrialTracker
     frames: list[np.ndarray] = field(default_factory=list)
 
 
@@ -27,13 +30,15 @@ def play_episodes(
     n_episodes: int,
     deterministic: bool = True,
     filmed_episodes: int = 0,
+    whole_trials: bool = False,
 ) -> Episodes:
     """Play ``n_episodes`` on a monitored 1-env VecEnv, zeroing the state where training does.
 
     rl_lstm models follow their memory mode (in ``"trial"`` mode the state is carried across
     the episodes of a trial); other recurrent models zero it at every episode start. Frames of
     the first ``filmed_episodes`` episodes are rendered, each before its step's action (the env
-    must then render ``rgb_array``).
+    must then render ``rgb_array``). Play begins with a trial; with ``whole_trials`` it goes on
+    until the trial in progress ends, so that every trial played is complete.
     """
     rule = None
     if isinstance(model, RecurrentPPO):
@@ -41,17 +46,24 @@ def play_episodes(
     returns: list[float] = []
     lengths: list[int] = []
     frames: list[np.ndarray] = []
+    trials = TrialTracker(1)
     observation, state = env.reset(), None
+    # The auto-reset after a previous call's last episode may have begun the trial that this
+    # reset continues: reset on to the next trial start (at once for envs without trials).
+    while not env.unwrapped.reset_infos[0].get(TRIAL_START_KEY, True):
+        observation = env.reset()
     starts = rule.resets_at_start(1) if rule else np.ones(1, dtype=bool)
-    while len(returns) < n_episodes:
+    while len(returns) < n_episodes or (whole_trials and trials.in_trial()):
         if len(returns) < filmed_episodes:
             frames.append(env.render())
         action, state = model.predict(
             observation, state=state, episode_start=starts, deterministic=deterministic
         )
         observation, _, dones, infos = env.step(action)
-        starts = rule.resets_after_step(dones, env.unwrapped.reset_infos) if rule else dones
+        reset_infos = env.unwrapped.reset_infos
+        starts = rule.resets_after_step(dones, reset_infos) if rule else dones
+        trials.update(dones, infos, reset_infos)
         if dones[0]:
             returns.append(float(infos[0]["episode"]["r"]))
             lengths.append(int(infos[0]["episode"]["l"]))
-    return Episodes(returns, lengths, frames)
+    return Episodes(returns, lengths, trials, frames)

@@ -22,7 +22,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from train.algos import load_model, make_model
 from train.arguments import Arguments, parse_args
-from train.callbacks import Evaluation, StopOnInterrupt
+from train.callbacks import Evaluation, StopOnInterrupt, TrialCurves
 from train.config import TrainConfig
 from train.console import CompactTable, ProgressBar
 from train.env_factory import (
@@ -141,7 +141,9 @@ def train(args: Arguments) -> int:
             best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
         )
         interrupt = StopOnInterrupt()
-        callbacks = CallbackList([ProgressBar(cfg.total_timesteps), evaluation, interrupt])
+        callbacks = CallbackList(
+            [ProgressBar(cfg.total_timesteps), TrialCurves(), evaluation, interrupt]
+        )
         print(f"run directory: {run.path}")
         started, first_step = time.monotonic(), model.num_timesteps
         model.learn(remaining, callback=callbacks, reset_num_timesteps=not args.resume)
