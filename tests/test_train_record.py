@@ -11,7 +11,9 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from rl_lstm.inspection import MemoryTrace
+from rl_lstm import RecurrentPPO
+from rl_lstm.inspection import MemoryTrace, trace_rollout
+from train.env_factory import make_vec_env
 from train.memory_panel import MemoryPanel, running_returns
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,11 +56,53 @@ def test_panel_draws_one_image_per_step_with_boundaries_marked():
     assert images[0].shape == images[-1].shape and images[0].shape[2] == 3
     assert images[0].dtype == np.uint8
     assert not np.array_equal(images[5], images[6])
-    # At step 25 the window (steps 10..25) holds a trial start (10) and an episode start (20):
-    # one line each in the cell heatmap and the three gate heatmaps.
+    # At step 25 the window (steps 10..25) holds a trial start (10) with the state zeroed and an
+    # episode start (20): one mark each in the cell heatmap and the three gate heatmaps.
     panel.draw(25)
-    assert len(panel.boundaries) == 2 * 4
-    assert {line.get_linestyle() for line in panel.boundaries} == {"-", "--"}
+    assert panel.marks(25) == [(10, "trial start"), (10, "state reset"), (20, "episode start")]
+    assert len(panel.boundaries) == 3 * 4
+    assert {line.get_linestyle() for line in panel.boundaries} == {"-", "--", "None"}
+
+
+def pixels_near(image: np.ndarray, axes, x: float, color: tuple[int, int, int]) -> int:
+    """How many pixels of ``color`` (within 40 per channel) lie in the column of data
+    coordinate ``x``, within the vertical span of ``axes``, or just above it."""
+    height = image.shape[0]
+    column, _ = axes.transData.transform((x, 0)).round().astype(int)
+    bottom, top = axes.bbox.y0, axes.bbox.y1
+    rows = image[int(height - top) - 12 : int(height - bottom), column - 1 : column + 2]
+    return int((np.abs(rows.astype(int) - color).max(-1) <= 40).sum())
+
+
+def test_marks_are_drawn_at_the_trial_episode_and_reset_columns():
+    trace = hand_made_trace()
+    trace.state_resets = trace.episode_starts.copy()  # as memory="episode" would zero it
+    panel = MemoryPanel(trace, window=20)
+    image = panel.draw(25)  # window: steps 6..25; trial start at 10, episode starts 10 and 20
+    axes = panel.heatmaps["cell"].axes
+    black, orange, red = (0, 0, 0), (255, 127, 14), (255, 0, 0)
+    trial_x, episode_x, plain_x = 10 - 25 - 0.5, 20 - 25 - 0.5, 15 - 25 - 0.5
+    assert pixels_near(image, axes, trial_x, black) > 40
+    assert pixels_near(image, axes, episode_x, orange) > 40
+    assert pixels_near(image, axes, trial_x, red) > 5 and pixels_near(image, axes, episode_x, red)
+    for color in (black, orange, red):
+        assert pixels_near(image, axes, plain_x, color) == 0
+
+
+@pytest.mark.parametrize(("memory", "reset_every"), [("trial", 3), ("episode", 1)])
+def test_panel_of_a_trial_task_marks_its_episodes_trials_and_resets(memory, reset_every):
+    env = make_vec_env(
+        "TrialBandit-5arm-v0", {"episodes_per_trial": 3}, 1, seed=0, render_mode="rgb_array"
+    )
+    model = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 4}, memory=memory)
+    trace = trace_rollout(model, env, n_episodes=9)  # one-pull episodes, 3 per trial
+    panel = MemoryPanel(trace, window=9)
+    kinds = {step: kind for step, kind in panel.marks(8) if kind != "state reset"}
+    assert kinds == {step: "trial start" if step % 3 == 0 else "episode start" for step in range(9)}
+    resets = [step for step, kind in panel.marks(8) if kind == "state reset"]
+    assert resets == list(range(0, 9, reset_every))
+    panel.draw(8)
+    assert panel.title.get_text().startswith("step 8   trial 3, episode 3")
 
 
 @pytest.fixture(scope="module")

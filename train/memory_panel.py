@@ -1,8 +1,10 @@
 """Video frames that show the LSTM at work: the env picture beside its recent cell state and gates.
 
 The cell state is a heatmap (units x recent steps) of what is kept; the input, forget and output
-gates show what enters, what is discarded and what is read out. Vertical lines mark episode
-starts (dashed orange) and trial starts (solid black): one sees the state carried across them.
+gates show what enters, what is discarded and what is read out. Vertical lines mark trial starts
+(solid black) and the other episode starts (dashed orange); red triangles on top mark where the
+state was zeroed. In ``memory="trial"`` the orange lines have no triangle: the state is carried
+across the episodes of a trial.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 if TYPE_CHECKING:
     from rl_lstm.inspection import MemoryTrace
@@ -21,6 +24,14 @@ GATES = (
     ("forget_gate", "forget gate"),
     ("output_gate", "output gate"),
 )
+
+# How each kind of boundary is drawn: vertical lines for episode and trial starts, a marker on
+# top of each heatmap for a zeroed state.
+MARK_STYLES = {
+    "trial start": dict(color="black", linestyle="-", lw=2.0),
+    "episode start": dict(color="tab:orange", linestyle="--", lw=1.5),
+    "state reset": dict(color="red", linestyle="none", marker="v", markersize=8),
+}
 
 
 def running_returns(rewards: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
@@ -33,6 +44,16 @@ def running_returns(rewards: np.ndarray, episode_starts: np.ndarray) -> np.ndarr
     return returns
 
 
+def position_in_trial(trial_starts: np.ndarray, episode_starts: np.ndarray) -> np.ndarray:
+    """1-based index, within its trial, of the episode each step belongs to."""
+    positions = np.empty(len(episode_starts), dtype=np.int64)
+    position = 0
+    for t, (trial, episode) in enumerate(zip(trial_starts, episode_starts, strict=True)):
+        position = 1 if trial else position + bool(episode)
+        positions[t] = position
+    return positions
+
+
 class MemoryPanel:
     """Draws step ``t`` of a MemoryTrace: env picture, cell-state and gate heatmaps recent."""
 
@@ -41,6 +62,10 @@ class MemoryPanel:
         self.window = window
         self.returns = running_returns(np.asarray(trace.rewards), np.asarray(trace.episode_starts))
         self.episode_index = np.cumsum(trace.episode_starts)
+        self.trial_index = np.cumsum(trace.trial_starts)
+        self.position_in_trial = position_in_trial(
+            np.asarray(trace.trial_starts), np.asarray(trace.episode_starts)
+        )
         self.figure = Figure(figsize=(12.8, 5.6), dpi=100)
         self.canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(
@@ -58,6 +83,12 @@ class MemoryPanel:
         self.heatmaps[GATES[-1][0]].axes.set_xlabel("steps ago")
         for image in self.heatmaps.values():
             self.figure.colorbar(image, ax=image.axes, pad=0.02)
+        legend = [Line2D([], [], **style, label=kind) for kind, style in MARK_STYLES.items()]
+        legend[-1].set_label("state zeroed")
+        self.figure.legend(
+            handles=legend, loc="lower right", ncol=3, fontsize=8, frameon=False,
+            bbox_to_anchor=(0.9, 0.0),
+        )  # fmt: skip
         # Static parts are drawn once; each step redraws only the animated artists on top.
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
@@ -89,18 +120,30 @@ class MemoryPanel:
         recent[:, self.window - (t + 1 - start) :] = values[start : t + 1].T
         return recent
 
-    def _mark_boundaries(self, t: int) -> None:
+    def marks(self, t: int) -> list[tuple[int, str]]:
+        """(step, kind) of the boundaries shown at step ``t``: each step of the window that
+        begins a trial, begins another episode, or has the state zeroed before it."""
+        marks = []
+        for step in range(max(0, t + 1 - self.window), t + 1):
+            if self.trace.trial_starts[step]:
+                marks.append((step, "trial start"))
+            elif self.trace.episode_starts[step]:
+                marks.append((step, "episode start"))
+            if self.trace.state_resets[step]:
+                marks.append((step, "state reset"))
+        return marks
+
+    def _draw_marks(self, t: int) -> None:
         self.boundaries = []
-        start = max(0, t + 1 - self.window)
-        for step in range(start, t + 1):
-            trial = bool(self.trace.trial_starts[step])
-            if not (trial or self.trace.episode_starts[step]):
-                continue
-            color, style, width = ("black", "-", 2.0) if trial else ("tab:orange", "--", 1.5)
+        for step, kind in self.marks(t):
+            x = step - t - 0.5  # the boundary lies just before the step
             for image in self.heatmaps.values():
-                line = image.axes.axvline(step - t - 0.5, color=color, linestyle=style, lw=width)
-                line.remove()  # drawn by hand over the background, never kept in the axes
-                self.boundaries.append(line)
+                if kind == "state reset":
+                    (mark,) = image.axes.plot([x], [-0.5], clip_on=False, **MARK_STYLES[kind])
+                else:
+                    mark = image.axes.axvline(x, **MARK_STYLES[kind])
+                mark.remove()  # drawn by hand over the background, never kept in the axes
+                self.boundaries.append(mark)
 
     def draw(self, t: int) -> np.ndarray:
         """The RGB image of step ``t``."""
@@ -108,9 +151,10 @@ class MemoryPanel:
         self.heatmaps["cell"].set_data(self._recent(np.asarray(self.trace.cell), t))
         for name, _ in GATES:
             self.heatmaps[name].set_data(self._recent(np.asarray(getattr(self.trace, name)), t))
-        self._mark_boundaries(t)
+        self._draw_marks(t)
         self.title.set_text(
-            f"step {t}   episode {self.episode_index[t]}   return {self.returns[t]:.3g}"
+            f"step {t}   trial {self.trial_index[t]}, episode {self.position_in_trial[t]}"
+            f"   (episode {self.episode_index[t]})   return {self.returns[t]:.3g}"
         )
         self.canvas.restore_region(self.background)
         for artist in (self.env_image, self.title, *self.heatmaps.values(), *self.boundaries):
