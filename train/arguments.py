@@ -31,6 +31,7 @@ HELP = {
     "exp_name": "experiment name, part of the W&B group <env>/<algo>/<exp>",
     "seed": "random seed of model and envs",
     "device": "auto | cpu | cuda[:N]",
+    "threads": "torch CPU threads; 1 is fastest for small LSTMs and never oversubscribes cores",
     "vec_env": "run envs in this process (dummy) or one process each (subproc)",
     "n_envs": "parallel environments",
     "total_timesteps": "env steps to train, summed over envs",
@@ -223,6 +224,8 @@ def _validate(cfg: TrainConfig) -> str | None:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
         )
+    if cfg.threads < 1:
+        return f"--threads {cfg.threads} must be >= 1"
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         return f"--device {cfg.device}: torch finds no CUDA device here"
     if not (cfg.device in ("auto", "cpu") or cfg.device.startswith("cuda")):

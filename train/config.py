@@ -15,7 +15,8 @@ RECURRENT_ALGOS = ("rl_lstm", "sb3-contrib")
 
 # Settings that may change when a run is resumed; every other one must stay as the run began.
 RESUMABLE_FIELDS = frozenset(
-    {"total_timesteps", "device", "vec_env", "eval_freq", "eval_episodes", "capture_video"}
+    {"total_timesteps", "device", "threads", "vec_env", "eval_freq", "eval_episodes"}
+    | {"capture_video"}
     | {"track", "wandb_project", "wandb_entity", "wandb_group", "wandb_tags"}
 )
 
@@ -30,6 +31,7 @@ class TrainConfig(Hyperparams):
     exp_name: str = "default"
     seed: int = 0
     device: str = "auto"
+    threads: int = 1
     vec_env: str = "dummy"
     capture_video: bool = False
     track: bool = False

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 
 import gymnasium as gym
+import torch
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 from stable_baselines3.common.vec_env import VecEnv
@@ -112,6 +113,7 @@ def train(args: Arguments) -> int:
     """Run (or resume) training; return the process exit code."""
     cfg = args.config
     check_env(cfg)
+    torch.set_num_threads(cfg.threads)
     run = args.resume or RunDir.create(args.runs_parent, cfg)
     train_env, eval_env = make_envs(cfg, args.resume)
     tracker = Tracker.start(cfg, run.path) if cfg.track else None
