@@ -268,7 +268,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 state_resets,
             )
             gate_sum += out.gate_activations.sum(0)
-            cell_abs_sum += out.states.pi[1][-1].abs().mean(1).sum()
+            cell_abs_sum += out.states.pi[1][-1].abs().sum()
             self._last_obs = new_obs
             self._last_episode_starts = dones
             self._last_state_resets = next_resets
@@ -292,7 +292,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
         input_gate, forget_gate, _, output_gate = (
             gate_sum.view(4, -1).mean(1) / n_samples
         ).tolist()
-        self.logger.record("memory/cell_abs_mean", cell_abs_sum.item() / n_samples)
+        hidden_size = self.policy.lstm_actor.hidden_size
+        self.logger.record("memory/cell_abs_mean", cell_abs_sum.item() / (n_samples * hidden_size))
         self.logger.record("memory/input_gate", input_gate)
         self.logger.record("memory/forget_gate", forget_gate)
         self.logger.record("memory/output_gate", output_gate)
