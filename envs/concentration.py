@@ -9,13 +9,14 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.validation import check_int
 
 FACE_DOWN, MATCHED = 0, 1  # observation codes; face f shows as 2 + f
 _NO_CARD = -1
 
 
-class ConcentrationEnv(gym.Env):
+class ConcentrationEnv(TextOrImageRender, gym.Env):
     """Concentration (Memory, Pairs): find the pairs of a shuffled deck laid face down.
 
     The ``rows * cols`` cards hold ``rows * cols / 2`` pairs. Each step flips one card. Two
@@ -91,13 +92,6 @@ class ConcentrationEnv(gym.Env):
         terminated = self._pairs_found == self.num_pairs
         truncated = not terminated and self._flips >= self.max_flips
         return self._board.copy(), reward, terminated, truncated, {}
-
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            return self._render_text()
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
 
     def _render_text(self) -> str:
         symbols = {FACE_DOWN: "##", MATCHED: "  "}

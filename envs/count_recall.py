@@ -9,10 +9,11 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.validation import check_int
 
 
-class CountRecallEnv(gym.Env):
+class CountRecallEnv(TextOrImageRender, gym.Env):
     """Cards are dealt one per step from a shuffled deck of ``num_symbols`` kinds, ``copies``
     of each; with every card comes a query kind, and the agent says how many cards of that kind
     have been dealt so far (the current card included).
@@ -70,15 +71,11 @@ class CountRecallEnv(gym.Env):
         self._t += 1
         return self._deal(), reward, False, False, {}
 
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            card, query = self._observation
-            answer = "-" if self._last_answer is None else self._last_answer
-            counts = " ".join(str(c) for c in self.counts)
-            return f"card {card} asked {query}   counts {counts}   last answer {answer}\n"
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
+    def _render_text(self) -> str:
+        card, query = self._observation
+        answer = "-" if self._last_answer is None else self._last_answer
+        counts = " ".join(str(c) for c in self.counts)
+        return f"card {card} asked {query}   counts {counts}   last answer {answer}\n"
 
     def _render_image(self) -> np.ndarray:
         """Dealt cards stacked in one column per kind; the card on show and the asked kind

@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.trials import TrialSchedule
 from envs.validation import check_int
 
@@ -55,7 +56,7 @@ def generate_maze(size: int, rng: np.random.Generator) -> np.ndarray:
     return walls
 
 
-class MemoryMazeEnv(gym.Env):
+class MemoryMazeEnv(TextOrImageRender, gym.Env):
     """Collect colored targets in a grid maze seen only through a window around the agent.
 
     A 2D cousin of DeepMind's Memory Maze: a maze of ``size`` x ``size`` cells (outer walls
@@ -176,13 +177,6 @@ class MemoryMazeEnv(gym.Env):
         y, x = self.agent_position
         view = self._layers[:, y : y + self.view_size, x : x + self.view_size].copy()
         return {"view": view, "target": self.current_target}
-
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            return self._render_text()
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
 
     def _render_text(self) -> str:
         chars = np.where(self.walls, "#", ".").astype("<U1")

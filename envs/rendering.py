@@ -29,6 +29,25 @@ AGENT = np.array((0, 0, 0), dtype=np.uint8)
 WHITE = np.array((255, 255, 255), dtype=np.uint8)
 
 
+class TextOrImageRender:
+    """``render()`` for tasks drawn as text (``"ansi"``) and as a picture (``"rgb_array"``)."""
+
+    render_mode: str | None
+
+    def render(self) -> np.ndarray | str | None:
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self.render_mode == "rgb_array":
+            return self._render_image()
+        return None
+
+    def _render_text(self) -> str:
+        raise NotImplementedError
+
+    def _render_image(self) -> np.ndarray:
+        raise NotImplementedError
+
+
 def draw_tiles(
     colors: np.ndarray, tile_h: int, tile_w: int | None = None, gap: int = 0
 ) -> np.ndarray:

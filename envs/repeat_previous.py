@@ -9,10 +9,11 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.validation import check_int
 
 
-class RepeatPreviousEnv(gym.Env):
+class RepeatPreviousEnv(TextOrImageRender, gym.Env):
     """A stream of random cards; at every step, name the card shown ``delay`` steps before.
 
     - Observation: ``Discrete(num_symbols)``: the card shown now.
@@ -60,13 +61,6 @@ class RepeatPreviousEnv(gym.Env):
         terminated = self._t == self.length
         observation = int(self.cards[min(self._t, self.length - 1)])
         return observation, self._reward if correct else 0.0, terminated, False, {}
-
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            return self._render_text()
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
 
     def _window(self) -> np.ndarray:
         """The last ``delay + 1`` cards up to the one on show, oldest first (-1 before start)."""

@@ -9,10 +9,11 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.validation import check_int
 
 
-class SimonEnv(gym.Env):
+class SimonEnv(TextOrImageRender, gym.Env):
     """The electronic game Simon: each round plays the sequence so far plus one new color,
     one color per step, then the player presses it back; a wrong press ends the game.
 
@@ -73,15 +74,11 @@ class SimonEnv(gym.Env):
     def _observation(self) -> int:
         return int(self.sequence[self._shown]) if self._shown < self._round else self.your_turn
 
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            shown = " ".join(str(c) for c in self.sequence[: self._shown])
-            if self._shown < self._round:
-                return f"round {self._round}: watching {shown}\n"
-            return f"round {self._round}: pressed {self._pressed}/{self._round}\n"
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
+    def _render_text(self) -> str:
+        shown = " ".join(str(c) for c in self.sequence[: self._shown])
+        if self._shown < self._round:
+            return f"round {self._round}: watching {shown}\n"
+        return f"round {self._round}: pressed {self._pressed}/{self._round}\n"
 
     def _render_image(self) -> np.ndarray:
         """The buttons in a row, the one being played lit; during the player's turn every

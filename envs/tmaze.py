@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.validation import check_int
 
 CUE_UP, CUE_DOWN, CORRIDOR, JUNCTION = 0, 1, 2, 3
@@ -16,7 +17,7 @@ EAST, WEST, NORTH, SOUTH = 0, 1, 2, 3
 _CUE_COLORS = (rendering.PALETTE[2], rendering.PALETTE[4])  # green: up pays, purple: down pays
 
 
-class TMazeEnv(gym.Env):
+class TMazeEnv(TextOrImageRender, gym.Env):
     """T-maze of Bakker (2001): remember a one-bit cue over ``length`` steps.
 
     The agent starts at cell 0 of a corridor; the junction of the T is cell ``length``. Only at
@@ -71,13 +72,6 @@ class TMazeEnv(gym.Env):
         if self._position == 0:
             return CUE_UP if self._north_pays else CUE_DOWN
         return JUNCTION if self._position == self.length else CORRIDOR
-
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            return self._render_text()
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
 
     def _render_text(self) -> str:
         cells = ["."] * (self.length + 1)

@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import rendering
+from envs.rendering import TextOrImageRender
 from envs.trials import TrialSchedule
 from envs.validation import check_int
 
@@ -16,7 +17,7 @@ _PAID = np.array((60, 180, 75), dtype=np.uint8)
 _NOT_PAID = np.array((200, 60, 60), dtype=np.uint8)
 
 
-class TrialBanditEnv(gym.Env):
+class TrialBanditEnv(TextOrImageRender, gym.Env):
     """Bernoulli bandit whose arms keep their payout probabilities for a trial of
     ``episodes_per_trial`` one-pull episodes, as in RL² (Duan et al., 2016).
 
@@ -69,13 +70,9 @@ class TrialBanditEnv(gym.Env):
         self._pulls.append((arm, reward))
         return self._observation.copy(), reward, True, False, {}
 
-    def render(self) -> np.ndarray | str | None:
-        if self.render_mode == "ansi":
-            pulls = " ".join(f"{arm}:{int(reward)}" for arm, reward in self._pulls)
-            return f"pulls {len(self._pulls)}/{self.episodes_per_trial}  {pulls}\n"
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
+    def _render_text(self) -> str:
+        pulls = " ".join(f"{arm}:{int(reward)}" for arm, reward in self._pulls)
+        return f"pulls {len(self._pulls)}/{self.episodes_per_trial}  {pulls}\n"
 
     def _render_image(self) -> np.ndarray:
         """One column per arm: its payout probability on top as a gray level (hidden from the
