@@ -191,6 +191,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
             self._last_state_resets = self._reset_rule.resets_at_start(self.n_envs)
         return total_timesteps, callback
 
+    @unchecked_distributions()
     def collect_rollouts(
         self,
         env: VecEnv,
@@ -199,16 +200,6 @@ class RecurrentPPO(OnPolicyAlgorithm):
         n_rollout_steps: int,
     ) -> bool:
         """Act ``n_rollout_steps`` steps in every env, one batched forward per step."""
-        with unchecked_distributions():
-            return self._collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
-
-    def _collect_rollouts(
-        self,
-        env: VecEnv,
-        callback: BaseCallback,
-        rollout_buffer: SequenceRolloutBuffer,
-        n_rollout_steps: int,
-    ) -> bool:
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
@@ -298,12 +289,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self.logger.record("memory/forget_gate", forget_gate)
         self.logger.record("memory/output_gate", output_gate)
 
+    @unchecked_distributions()
     def train(self) -> None:
         """PPO update over whole sequences: n_epochs passes of shuffled minibatches."""
-        with unchecked_distributions():
-            self._train()
-
-    def _train(self) -> None:
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         clip_range = self.clip_range(self._current_progress_remaining)
