@@ -59,7 +59,9 @@ class RecordRollouts(BaseCallback):
         self.end_states.append(self.model._last_lstm_states.pi[1].clone())
 
 
-def small_model(memory: str, seq_len: int | None = None, **policy_kwargs) -> RecurrentPPO:
+def small_model(
+    memory: str, seq_len: int | None = None, device: str = "cpu", **policy_kwargs
+) -> RecurrentPPO:
     return RecurrentPPO(
         "MlpLstmPolicy",
         scheduled_vec_env(),
@@ -69,8 +71,19 @@ def small_model(memory: str, seq_len: int | None = None, **policy_kwargs) -> Rec
         memory=memory,
         seq_len=seq_len,
         policy_kwargs={"lstm_hidden_size": 16, "net_arch": [16], **policy_kwargs},
+        device=device,
         seed=0,
     )
+
+
+@pytest.mark.skipif(not th.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("memory", ["episode", "trial"])
+def test_on_cuda_buffer_and_update_stay_on_the_device(memory):
+    model = small_model(memory, seq_len=5, device="cuda")
+    recorder = RecordRollouts()
+    model.learn(2 * N_STEPS * model.n_envs, callback=recorder)
+    assert model.rollout_buffer.values.is_cuda and model.rollout_buffer.actions.is_cuda
+    assert max(max(pair) for pair in recorder.max_differences) <= 1e-5
 
 
 @pytest.mark.parametrize("variant", POLICY_VARIANTS)
