@@ -3,14 +3,21 @@
 ``python -m train.benchmark speed`` runs both agents on masked CartPole at identical
 hyperparameters (rl-zoo3's CartPoleNoVel-v1 preset), alternating them in one process:
 env-steps/s over the same step budget, time to solve, and the compute floor.
+
+``python -m train.benchmark trials`` trains rl_lstm on trial tasks with ``memory="trial"`` and
+with ``memory="episode"`` and prints the mean return of each episode position within a trial:
+MemoryMaze kept for several episodes (later episodes should score higher only when the state is
+carried across them) and the 5-arm trial bandit (against random play and the Bayes-optimal total).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +33,12 @@ from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalizati
 import envs  # noqa: F401  (registers MaskedCartPole-v0)
 import rl_lstm
 from rl_lstm.policies import SequenceLayout
+from train import env_factory
+from train.algos import make_model
+from train.config import TrainConfig
+from train.evaluation import play_episodes
+from train.presets import preset_for
+from train.trial_curves import TrialTracker
 
 ENV_ID = "MaskedCartPole-v0"
 SOLVED_RETURN = 475.0
@@ -204,6 +217,111 @@ def speed(args: argparse.Namespace) -> None:
     print(f"rl_lstm takes {ours / theirs:.2f} of sb3-contrib's time")
 
 
+@dataclass(frozen=True)
+class TrialTask:
+    """A trial task of the ``trials`` benchmark: env, its options, changes to its preset, how it
+    is evaluated and the scores of reference policies."""
+
+    env: str
+    env_kwargs: dict[str, Any]
+    episodes_per_trial: int
+    changes: dict[str, Any]
+    deterministic: bool
+    references: tuple[tuple[str, float], ...] = ()
+
+
+TRIAL_TASKS = {
+    # Short episodes, so a first episode is mostly exploring; a smaller LSTM to fit the budget;
+    # sampled actions, since a deterministic policy unsure of its way repeats its loops.
+    "maze": TrialTask(
+        "MemoryMaze-9x9-v0",
+        {"episodes_per_trial": 3, "episode_steps": 100},
+        3,
+        dict(
+            total_timesteps=1_000_000,
+            n_steps=300,
+            batch_size=1200,
+            learning_rate=5e-4,
+            lstm_hidden_size=128,
+        ),
+        deterministic=False,
+    ),
+    "bandit": TrialTask(
+        "TrialBandit-5arm-v0",
+        {},
+        10,
+        {},
+        deterministic=True,
+        references=(("random", 5.0), ("win-stay lose-shift", 6.3), ("Bayes-optimal", 6.66)),
+    ),
+}
+
+
+def trial_config(task: TrialTask, memory: str, seed: int, steps: int | None) -> TrainConfig:
+    """The env's preset with the task's changes, ``memory`` and the step budget if given."""
+    hyperparams = {**dataclasses.asdict(preset_for(task.env)), **task.changes, "memory": memory}
+    if steps:
+        hyperparams["total_timesteps"] = steps
+    return TrainConfig(
+        env=task.env, env_kwargs=task.env_kwargs, seed=seed, device="cpu", **hyperparams
+    )
+
+
+def trial_curve(
+    cfg: TrainConfig, n_episodes: int, deterministic: bool
+) -> tuple[TrialTracker, float]:
+    """Train rl_lstm as ``cfg`` says; its evaluation returns by episode position within a trial
+    (over at least ``n_episodes``, in whole trials), and the training seconds."""
+    train_env = env_factory.make_vec_env(cfg.env, cfg.env_kwargs, cfg.n_envs, cfg.seed)
+    model = make_model(cfg, train_env)
+    started = time.perf_counter()
+    model.learn(cfg.total_timesteps)
+    seconds = time.perf_counter() - started
+    eval_env = env_factory.make_vec_env(
+        cfg.env, cfg.env_kwargs, 1, cfg.seed + 10_000, training=False
+    )
+    episodes = play_episodes(model, eval_env, n_episodes, deterministic, whole_trials=True)
+    train_env.close()
+    eval_env.close()
+    return episodes.trials, seconds
+
+
+def trials(args: argparse.Namespace) -> None:
+    th.set_num_threads(args.threads)
+    for name in args.tasks:
+        task = TRIAL_TASKS[name]
+        deterministic = task.deterministic if args.deterministic is None else args.deterministic
+        play = "deterministic" if deterministic else "sampled"
+        budget = trial_config(task, "trial", 0, args.steps).total_timesteps
+        k = task.episodes_per_trial
+        print(
+            f"\n## {task.env} {task.env_kwargs or ''}: {budget:,} steps, {args.seeds} seed(s); "
+            f"{args.eval_trials} evaluation trials of {k} episodes ({play} actions)\n"
+        )
+        positions = " | ".join(f"ep {i}" for i in range(1, k + 1))
+        print(f"| memory | {positions} | trial total | last - first | train s |")
+        print("|---|" + "---|" * (k + 3))
+        for memory in ("trial", "episode"):
+            by_position: list[list[float]] = [[] for _ in range(k)]
+            totals, seconds = [], 0.0
+            for seed in range(args.seeds):
+                cfg = trial_config(task, memory, seed, args.steps)
+                curve, run_seconds = trial_curve(cfg, args.eval_trials * k, deterministic)
+                for position in range(k):
+                    by_position[position] += curve.by_position[position + 1]
+                totals.append(float(np.mean(curve.trial_returns)))
+                seconds += run_seconds
+            means = [float(np.mean(returns)) for returns in by_position]
+            spread = f" ± {np.std(totals):.2f}" if args.seeds > 1 else ""
+            cells = " | ".join(f"{mean:.2f}" for mean in means)
+            print(
+                f"| {memory} | {cells} | {np.mean(totals):.2f}{spread} | "
+                f"{means[-1] - means[0]:+.2f} | {seconds / args.seeds:.0f} |"
+            )
+        for reference, total in task.references:
+            print(f"| {reference} |{' |' * k} {total:.2f} | | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m train.benchmark", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -217,9 +335,26 @@ def main() -> None:
     speed_parser.add_argument("--eval-every", type=int, default=2048)
     speed_parser.add_argument("--eval-episodes", type=int, default=20)
     speed_parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    trials_parser = commands.add_parser(
+        "trials", help="trial memory against episode memory on MemoryMaze and the trial bandit"
+    )
+    trials_parser.add_argument(
+        "--tasks", nargs="+", choices=list(TRIAL_TASKS), default=list(TRIAL_TASKS)
+    )
+    trials_parser.add_argument("--steps", type=int, help="step budget per run (default: per task)")
+    trials_parser.add_argument("--seeds", type=int, default=1, help="runs per task and memory")
+    trials_parser.add_argument("--eval-trials", type=int, default=200)
+    trials_parser.add_argument(
+        "--deterministic",
+        action=argparse.BooleanOptionalAction,
+        help="evaluate with argmax actions, or sample them (default: per task)",
+    )
+    trials_parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
     if args.command == "speed":
         speed(args)
+    elif args.command == "trials":
+        trials(args)
 
 
 if __name__ == "__main__":

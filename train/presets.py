@@ -127,7 +127,7 @@ PRESETS: dict[str, dict] = {
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
-        gamma=0.9, ent_coef=0.05, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
+        gamma=0.99, ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
         eval_episodes=50,
     ),
 }  # fmt: skip
