@@ -158,11 +158,14 @@ SUPPORTED_LSTM_KWARGS = ("bias",)
 def _fast_optimizer_kwargs(
     optimizer_class: type[th.optim.Optimizer], optimizer_kwargs: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """Adam and AdamW default to their fused kernels, several times faster on small nets."""
+    """Adam and AdamW default to their fused kernels, several times faster on small nets.
+
+    Fused kernels run on CPU from torch 2.4 on.
+    """
     kwargs = dict(optimizer_kwargs or {})
-    if optimizer_class in (th.optim.Adam, th.optim.AdamW) and not {"fused", "foreach"} & set(
-        kwargs
-    ):
+    fused_on_cpu = tuple(int(part) for part in th.__version__.split(".")[:2]) >= (2, 4)
+    fusable = optimizer_class in (th.optim.Adam, th.optim.AdamW)
+    if fused_on_cpu and fusable and not {"fused", "foreach"} & set(kwargs):
         kwargs["fused"] = True
     return kwargs
 
@@ -171,7 +174,8 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     """sb3-contrib's LSTM actor-critic (same modules and state dict) with fast paths.
 
     Acting runs one step by hand (:func:`lstm_step`), so gate activations come for free;
-    training runs every stored sequence through each LSTM in a single packed call.
+    training runs a minibatch of whole sequences, resets included, through each LSTM in
+    one call (see :func:`run_lstm`).
     """
 
     def __init__(
