@@ -128,7 +128,7 @@ PRESETS: dict[str, dict] = {
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
         gamma=0.99, ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
-        eval_episodes=50,
+        eval_episodes=200,
     ),
 }  # fmt: skip
 
