@@ -17,7 +17,6 @@ import dataclasses
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -217,7 +216,7 @@ def speed(args: argparse.Namespace) -> None:
     print(f"rl_lstm takes {ours / theirs:.2f} of sb3-contrib's time")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class TrialTask:
     """A trial task of the ``trials`` benchmark: env, its options, changes to its preset, how it
     is evaluated and the scores of reference policies."""
