@@ -67,6 +67,11 @@ def draw_tiles(
     return image
 
 
+def _tile_corner(row: int, col: int, tile_h: int, tile_w: int, gap: int) -> tuple[int, int]:
+    """Top-left pixel of tile (row, col) in an image made by ``draw_tiles``."""
+    return gap + row * (tile_h + gap), gap + col * (tile_w + gap)
+
+
 def outline_tile(
     image: np.ndarray,
     row: int,
@@ -79,7 +84,7 @@ def outline_tile(
 ) -> None:
     """Draw a frame on the border of one tile of an image made by ``draw_tiles``."""
     tile_w = tile_h if tile_w is None else tile_w
-    top, left = gap + row * (tile_h + gap), gap + col * (tile_w + gap)
+    top, left = _tile_corner(row, col, tile_h, tile_w, gap)
     t = max(1, min(thickness, tile_h // 3, tile_w // 3))
     image[top : top + t, left : left + tile_w] = color
     image[top + tile_h - t : top + tile_h, left : left + tile_w] = color
@@ -98,6 +103,6 @@ def mark_tile_center(
 ) -> None:
     """Fill the middle third of one tile, e.g. to show where the agent stands."""
     tile_w = tile_h if tile_w is None else tile_w
-    top, left = gap + row * (tile_h + gap), gap + col * (tile_w + gap)
+    top, left = _tile_corner(row, col, tile_h, tile_w, gap)
     dh, dw = max(1, tile_h // 3), max(1, tile_w // 3)
     image[top + dh : top + tile_h - dh, left + dw : left + tile_w - dw] = color

@@ -261,7 +261,6 @@ class RecurrentPPO(OnPolicyAlgorithm):
             gate_sum += out.gate_activations.sum(0)
             cell_abs_sum += out.states.pi[1][-1].abs().sum()
             self._last_obs = new_obs
-            self._last_episode_starts = dones
             self._last_state_resets = next_resets
             states = out.states
 
