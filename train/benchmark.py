@@ -79,8 +79,10 @@ def make_env(seed: int, training: bool = True) -> VecNormalize:
     return VecNormalize(venv, gamma=0.98, training=training, norm_reward=training)
 
 
-def make_agent(name: str, config: str, seed: int) -> BaseAlgorithm:
-    return AGENTS[name]("MlpLstmPolicy", make_env(seed), seed=seed, **hyperparameters(config))
+def make_agent(name: str, config: str, seed: int, device: str = "cpu") -> BaseAlgorithm:
+    return AGENTS[name](
+        "MlpLstmPolicy", make_env(seed), seed=seed, device=device, **hyperparameters(config)
+    )
 
 
 class TrainingClock(BaseCallback):
@@ -116,41 +118,43 @@ class TrainingClock(BaseCallback):
             self.training_seconds += time.perf_counter() - self._resumed
 
 
-def steps_per_second(name: str, config: str, seed: int, steps: int) -> float:
+def steps_per_second(name: str, config: str, seed: int, steps: int, device: str) -> float:
     """Env-steps/s of a fresh agent over its first ``steps`` steps."""
-    agent = make_agent(name, config, seed)
+    agent = make_agent(name, config, seed, device)
     clock = TrainingClock(None, 0, 0)
     agent.learn(steps, callback=clock)
     return agent.num_timesteps / clock.training_seconds
 
 
 def time_to_solve(
-    name: str, seed: int, max_steps: int, eval_every: int, eval_episodes: int
+    name: str, seed: int, max_steps: int, eval_every: int, eval_episodes: int, device: str
 ) -> tuple[int | None, float]:
     """Env steps and training seconds until a deterministic evaluation reaches 475."""
-    agent = make_agent(name, "a", seed)
+    agent = make_agent(name, "a", seed, device)
     clock = TrainingClock(make_env(seed + 1000, training=False), eval_every, eval_episodes)
     agent.learn(max_steps, callback=clock)
     return clock.solved_at, clock.training_seconds
 
 
-def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+def median_seconds(fn: Callable[[], Any], repeats: int, device: th.device) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        if device.type == "cuda":  # kernels run asynchronously: wait for them
+            th.cuda.synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def compute_floor(config: str, repeats: int = 5) -> float:
+def compute_floor(config: str, device: str, repeats: int = 5) -> float:
     """Env-steps/s if a rollout cost only its forwards and each epoch one forward+backward
     of the whole buffer in whole-sequence calls (rl_lstm's own networks, no env, no
     optimizer, no resets)."""
-    agent = make_agent("rl_lstm", config, seed=0)
-    policy = agent.policy
+    agent = make_agent("rl_lstm", config, seed=0, device=device)
+    policy, on = agent.policy, agent.device
     n_steps, n_envs, n_epochs = agent.n_steps, agent.n_envs, agent.n_epochs
-    obs = th.randn(n_envs, *agent.observation_space.shape)
+    obs = th.randn(n_envs, *agent.observation_space.shape, device=on)
     states = policy.initial_state(n_envs)
 
     def rollout_forwards() -> None:
@@ -159,11 +163,11 @@ def compute_floor(config: str, repeats: int = 5) -> float:
             for _ in range(n_steps):
                 state = policy.act(obs, state).states
 
-    buffer_obs = th.randn(n_steps * n_envs, *agent.observation_space.shape)
-    actions = th.randint(0, 2, (n_steps * n_envs,))
+    buffer_obs = th.randn(n_steps * n_envs, *agent.observation_space.shape, device=on)
+    actions = th.randint(0, 2, (n_steps * n_envs,), device=on)
     layout = SequenceLayout(
-        step_positions=th.arange(n_steps * n_envs),
-        reset_positions=th.zeros(0, dtype=th.long),
+        step_positions=th.arange(n_steps * n_envs, device=on),
+        reset_positions=th.zeros(0, dtype=th.long, device=on),
         n_time=n_steps,
         n_columns=n_envs,
     )
@@ -173,15 +177,21 @@ def compute_floor(config: str, repeats: int = 5) -> float:
         (values.mean() + log_prob.mean() + entropy.mean()).backward()
 
     rollout_forwards(), epoch_forward_backward()  # warm-up
-    seconds = median_seconds(rollout_forwards, repeats) + n_epochs * median_seconds(
-        epoch_forward_backward, repeats
+    seconds = median_seconds(rollout_forwards, repeats, on) + n_epochs * median_seconds(
+        epoch_forward_backward, repeats, on
     )
     return n_steps * n_envs / seconds
 
 
 def speed(args: argparse.Namespace) -> None:
     th.set_num_threads(args.threads)
-    print(f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), env {ENV_ID}")
+    device = args.device
+    if device == "auto":
+        device = "cuda" if th.cuda.is_available() else "cpu"
+    print(
+        f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), device {device}, "
+        f"env {ENV_ID}"
+    )
     print(f"\n## Env-steps/s over the first {args.steps} steps (median over {args.repeats} runs)\n")
     print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
     print("|---|---|---|---|---|---|")
@@ -189,9 +199,9 @@ def speed(args: argparse.Namespace) -> None:
         runs: dict[str, list[float]] = {name: [] for name in AGENTS}
         for repeat in range(args.repeats):
             for name in AGENTS:  # alternate, so both see the same machine load
-                runs[name].append(steps_per_second(name, config, repeat, args.steps))
+                runs[name].append(steps_per_second(name, config, repeat, args.steps, device))
         ours, theirs = statistics.median(runs["rl_lstm"]), statistics.median(runs["sb3-contrib"])
-        floor = compute_floor(config)
+        floor = compute_floor(config, device)
         print(
             f"| {config} {CONFIGS[config]} | {theirs:.0f} | {ours:.0f} | {ours / theirs:.1f}x "
             f"| {floor:.0f} | {ours / floor:.2f} |"
@@ -206,7 +216,7 @@ def speed(args: argparse.Namespace) -> None:
     for seed in range(args.solve_seeds):
         for name in AGENTS:
             steps, seconds = time_to_solve(
-                name, seed, args.max_solve_steps, args.eval_every, args.eval_episodes
+                name, seed, args.max_solve_steps, args.eval_every, args.eval_episodes, device
             )
             solve_seconds[name].append(seconds if steps is not None else float("inf"))
             shown = f"{steps}" if steps is not None else f"not solved in {args.max_solve_steps}"
@@ -334,6 +344,9 @@ def main() -> None:
     speed_parser.add_argument("--eval-every", type=int, default=2048)
     speed_parser.add_argument("--eval-episodes", type=int, default=20)
     speed_parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    speed_parser.add_argument(
+        "--device", default="cpu", help="cpu, cuda, or auto (cuda when present); both agents"
+    )
     trials_parser = commands.add_parser(
         "trials", help="trial memory against episode memory on MemoryMaze and the trial bandit"
     )
