@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -96,6 +97,17 @@ def to_grid(features: th.Tensor, layout: SequenceLayout) -> tuple[th.Tensor, th.
     return th.cat([grid, reset_channel], 1), reset_channel
 
 
+@contextlib.contextmanager
+def _cudnn_weight_copy_allowed() -> Iterator[None]:
+    """Silence cuDNN's warning that it copies non-contiguous weights into its flat buffer.
+
+    The reset column makes new weight tensors at every call; the copy is a few kilobytes.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single")
+        yield
+
+
 def run_lstm(
     lstm: nn.LSTM,
     grid_input: th.Tensor,
@@ -115,24 +127,25 @@ def run_lstm(
         if layer > 0:
             x = th.cat([x, reset_channel], 1)
         reset_weight = _reset_weight(lstm.hidden_size, w_ih.device, w_ih.dtype)
-        output, h, c = th.lstm(
-            x.view(layout.n_time, layout.n_columns, -1),
-            (state[0][layer : layer + 1], state[1][layer : layer + 1]),
-            [th.cat([w_ih, reset_weight], 1), *other_weights],
-            lstm.bias,
-            1,  # layers
-            0.0,  # dropout
-            False,  # train (only matters for dropout)
-            False,  # bidirectional
-            False,  # batch_first
-        )
+        with _cudnn_weight_copy_allowed() if x.is_cuda else contextlib.nullcontext():
+            output, h, c = th.lstm(
+                x.view(layout.n_time, layout.n_columns, -1),
+                (state[0][layer : layer + 1], state[1][layer : layer + 1]),
+                [th.cat([w_ih, reset_weight], 1), *other_weights],
+                lstm.bias,
+                1,  # layers
+                0.0,  # dropout
+                th.is_grad_enabled(),  # train: cuDNN keeps what backward needs only then
+                False,  # bidirectional
+                False,  # batch_first
+            )
         x = output.view(-1, lstm.hidden_size)
         final_h.append(h)
         final_c.append(c)
     return x[layout.step_positions], (th.cat(final_h), th.cat(final_c))
 
 
-@contextmanager
+@contextlib.contextmanager
 def unchecked_distributions() -> Iterator[None]:
     """Skip torch.distributions' argument checks, which cost more than the math here.
 

@@ -77,9 +77,10 @@ def small_model(
 
 
 @pytest.mark.skipif(not th.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("variant", POLICY_VARIANTS)
 @pytest.mark.parametrize("memory", ["episode", "trial"])
-def test_on_cuda_buffer_and_update_stay_on_the_device(memory):
-    model = small_model(memory, seq_len=5, device="cuda")
+def test_on_cuda_buffer_and_update_stay_on_the_device(memory, variant):
+    model = small_model(memory, seq_len=5, device="cuda", **POLICY_VARIANTS[variant])
     recorder = RecordRollouts()
     model.learn(2 * N_STEPS * model.n_envs, callback=recorder)
     assert model.rollout_buffer.values.is_cuda and model.rollout_buffer.actions.is_cuda
