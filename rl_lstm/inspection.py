@@ -53,7 +53,6 @@ def trace_rollout(
         raise ValueError(f"trace_rollout needs a VecEnv with 1 env, got num_envs={env.num_envs}")
     policy = model.policy
     rule = StateResetRule(model.memory, model.trial_returns)
-    hidden_size = policy.lstm_actor.hidden_size
     steps: dict[str, list] = {
         key: []
         for key in (
@@ -75,7 +74,7 @@ def trace_rollout(
             states = zero_states(states, resets)
         with th.no_grad():
             out = policy.act(obs_as_tensor(obs, policy.device), states, deterministic)
-        gates = out.gate_activations[0].view(4, hidden_size).cpu().numpy()
+        gates = out.gate_activations[0].cpu().numpy()
         steps["input_gate"].append(gates[0])
         steps["forget_gate"].append(gates[1])
         steps["output_gate"].append(gates[3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,10 +13,12 @@ import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent import policies as sb3_contrib_policies
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
+from stable_baselines3.common import distributions as sb3_distributions
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
+from rl_lstm.distributions import CategoricalDistribution
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 LSTMState = tuple[th.Tensor, th.Tensor]
@@ -29,32 +31,67 @@ class ActOutput(NamedTuple):
     values: th.Tensor
     log_probs: th.Tensor
     states: RNNStates
-    # Sigmoid of the top actor layer's pre-activations, PyTorch gate order (i, f, g, o);
-    # the g slot is unused (g goes through tanh).
+    # Sigmoid of the top actor layer's pre-activations [batch, 4, hidden], PyTorch gate
+    # order (i, f, g, o); the g slot is unused (g goes through tanh).
     gate_activations: th.Tensor
 
 
-def lstm_step(lstm: nn.LSTM, x: th.Tensor, state: LSTMState) -> tuple[LSTMState, th.Tensor]:
-    """One timestep of ``lstm`` for a batch, computed by hand so the gates are visible.
+class StepWeights(NamedTuple):
+    """One layer's weights for :func:`lstm_step`, the two biases summed (None without bias)."""
 
-    Returns the new ``(h, c)`` of shape [layers, batch, hidden] and the sigmoid
-    activations of the top layer's gates [batch, 4 * hidden]. Same math as ``nn.LSTM``.
+    w_ih: th.Tensor
+    w_hh: th.Tensor
+    bias: th.Tensor | None
+
+
+def _gate_major(rows: th.Tensor, n_lstms: int) -> th.Tensor:
+    """Reorder LSTM-major gate rows (i1 f1 g1 o1 i2 ...) gate-major (i1 i2 f1 f2 ...)."""
+    return rows.view(n_lstms, 4, -1, *rows.shape[1:]).transpose(0, 1).reshape(rows.shape)
+
+
+def side_by_side_weights(lstms: Sequence[nn.LSTM], shared_input: bool) -> list[StepWeights]:
+    """Per layer, ``lstms`` merged into one LSTM whose units are theirs side by side.
+
+    One step of it costs the ops of a single LSTM. Its state is ``[h_1, h_2, ...]`` along
+    the last axis; recurrent weights are block-diagonal, and so are the first layer's input
+    weights unless ``shared_input`` (every LSTM reads the same input; otherwise the input
+    is theirs concatenated).
+    """
+    n_lstms = len(lstms)
+    layers = []
+    for layer in range(lstms[0].num_layers):
+        w_ih, w_hh, *biases = zip(*(lstm.all_weights[layer] for lstm in lstms), strict=True)
+        stacked_input = shared_input and layer == 0
+        layers.append(
+            StepWeights(
+                _gate_major(th.cat(w_ih) if stacked_input else th.block_diag(*w_ih), n_lstms),
+                _gate_major(th.block_diag(*w_hh), n_lstms),
+                _gate_major(th.cat(biases[0]) + th.cat(biases[1]), n_lstms) if biases else None,
+            )
+        )
+    return layers
+
+
+def lstm_step(
+    weights: Sequence[StepWeights], x: th.Tensor, state: LSTMState
+) -> tuple[LSTMState, th.Tensor]:
+    """One timestep for a batch, computed by hand so the gates are visible (nn.LSTM's math).
+
+    ``weights`` come from :func:`side_by_side_weights`; ``state`` is ``(h, c)`` of shape
+    [layers, batch, units]. Returns the new ``(h, c)`` and the sigmoid of the top layer's
+    gate pre-activations [batch, 4 * units], gate-major (i, f, g, o; the g slot is unused,
+    g goes through tanh).
     """
     h_prev, c_prev = state
-    hidden_size = lstm.hidden_size
+    units = h_prev.shape[-1]
     h_layers, c_layers = [], []
-    for layer, weights in enumerate(lstm.all_weights):
-        w_ih, w_hh, b_ih, b_hh = weights if lstm.bias else (*weights, None, None)
-        gates = nn.functional.linear(x, w_ih, b_ih) + nn.functional.linear(
-            h_prev[layer], w_hh, b_hh
-        )
-        activations = th.sigmoid(gates)
-        input_gate = activations[:, :hidden_size]
-        forget_gate = activations[:, hidden_size : 2 * hidden_size]
-        output_gate = activations[:, 3 * hidden_size :]
-        candidate = th.tanh(gates[:, 2 * hidden_size : 3 * hidden_size])
-        c = forget_gate * c_prev[layer] + input_gate * candidate
-        x = output_gate * th.tanh(c)
+    for layer, (w_ih, w_hh, bias) in enumerate(weights):
+        gates = nn.functional.linear(x, w_ih, bias).addmm_(h_prev[layer], w_hh.t())
+        activations = gates.sigmoid()
+        candidate = gates[:, 2 * units : 3 * units].tanh()
+        forget_gate, input_gate = activations[:, units : 2 * units], activations[:, :units]
+        c = th.addcmul(forget_gate * c_prev[layer], input_gate, candidate)
+        x = activations[:, 3 * units :] * c.tanh()
         h_layers.append(x)
         c_layers.append(c)
     return (th.stack(h_layers), th.stack(c_layers)), activations
@@ -186,9 +223,9 @@ def _fast_optimizer_kwargs(
 class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy):
     """sb3-contrib's LSTM actor-critic (same modules and state dict) with fast paths.
 
-    Acting runs one step by hand (:func:`lstm_step`), so gate activations come for free;
-    training runs a minibatch of whole sequences, resets included, through each LSTM in
-    one call (see :func:`run_lstm`).
+    Acting runs one step of actor and critic side by side by hand (:func:`lstm_step`), so
+    gate activations come for free; training runs a minibatch of whole sequences, resets
+    included, through each LSTM in one call (see :func:`run_lstm`).
     """
 
     def __init__(
@@ -220,6 +257,23 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             optimizer_kwargs=_fast_optimizer_kwargs(optimizer_class, optimizer_kwargs),
             **kwargs,
         )
+        if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
+            self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
+        self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
+        # Fused and foreach optimizer kernels leave the weights' version counters as they
+        # were, so an optimizer step clears the cache itself.
+        self.optimizer.register_step_post_hook(lambda *_: self._step_weights_cache.clear())
+
+    def _step_weights(self, lstms: tuple[nn.LSTM, ...]) -> list[StepWeights]:
+        """:func:`side_by_side_weights` of ``lstms``, rebuilt only when a weight changed
+        (in place, by an optimizer step, or by being replaced, e.g. moved to a device)."""
+        key = tuple((w._version, w.data_ptr()) for lstm in lstms for w in lstm._flat_weights)
+        cached_key, weights = self._step_weights_cache.get(len(lstms), (None, []))
+        if cached_key != key:
+            with th.no_grad():  # built for acting, reused across steps
+                weights = side_by_side_weights(lstms, self.share_features_extractor)
+            self._step_weights_cache[len(lstms)] = (key, weights)
+        return weights
 
     def initial_state(self, n_envs: int) -> RNNStates:
         """Zero ``(h, c)`` for actor and critic, for ``n_envs`` environments."""
@@ -240,17 +294,32 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def act(
         self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates, deterministic: bool = False
     ) -> ActOutput:
-        """One step for every environment: actions, values, log-probs and the next states."""
+        """One step for every environment: actions, values, log-probs and the next states.
+
+        For acting only: no gradient reaches the weights.
+        """
         pi_features, vf_features = self._split_features(obs)
-        state_pi, gate_activations = lstm_step(self.lstm_actor, pi_features, states.pi)
-        latent_pi = state_pi[0][-1]
+        if self.lstm_critic is None:
+            lstms, x = (self.lstm_actor,), pi_features
+            state = states.pi
+        else:
+            lstms = (self.lstm_actor, self.lstm_critic)
+            x = (
+                pi_features
+                if self.share_features_extractor
+                else th.cat([pi_features, vf_features], 1)
+            )
+            state = tuple(th.cat(pair, -1) for pair in zip(states.pi, states.vf, strict=True))
+        (h, c), activations = lstm_step(self._step_weights(lstms), x, state)
+        hidden_size = self.lstm_actor.hidden_size
+        h_parts, c_parts = h.split(hidden_size, -1), c.split(hidden_size, -1)
+        state_pi, state_vf = (h_parts[0], c_parts[0]), (h_parts[-1], c_parts[-1])
+        latent_pi = h_parts[0][-1]
         # The critic has its own LSTM, reads the actor's without gradient, or is linear.
         if self.lstm_critic is not None:
-            state_vf, _ = lstm_step(self.lstm_critic, vf_features, states.vf)
-            latent_vf = state_vf[0][-1]
+            latent_vf = h_parts[1][-1]
         else:
-            state_vf = state_pi
-            latent_vf = latent_pi.detach() if self.shared_lstm else self.critic(vf_features)
+            latent_vf = latent_pi if self.shared_lstm else self.critic(vf_features)
         distribution = self._get_action_dist_from_latent(
             self.mlp_extractor.forward_actor(latent_pi)
         )
@@ -261,7 +330,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             values,
             distribution.log_prob(actions),
             RNNStates(state_pi, state_vf),
-            gate_activations,
+            activations.view(len(x), 4, len(lstms), hidden_size)[:, :, 0],
         )
 
     def step_values(self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates) -> th.Tensor:
@@ -311,7 +380,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         keep = (1.0 - episode_starts).view(1, -1, 1)
         state = (lstm_states[0] * keep, lstm_states[1] * keep)
         features = BasePolicy.extract_features(self, observation, self.pi_features_extractor)
-        state, _ = lstm_step(self.lstm_actor, features, state)
+        state, _ = lstm_step(self._step_weights((self.lstm_actor,)), features, state)
         distribution = self._get_action_dist_from_latent(
             self.mlp_extractor.forward_actor(state[0][-1])
         )

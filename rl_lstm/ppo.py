@@ -205,7 +205,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         callback.on_rollout_start()
         states = self._last_lstm_states
         hidden_size = self.policy.lstm_actor.hidden_size
-        gate_sum = th.zeros(4 * hidden_size, device=self.device)
+        gate_sum = th.zeros(4, hidden_size, device=self.device)
         cell_abs_sum = th.zeros((), device=self.device)
 
         for step in range(n_rollout_steps):
@@ -279,9 +279,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self, gate_sum: th.Tensor, cell_abs_sum: th.Tensor, n_samples: int
     ) -> None:
         """Mean |cell state| and mean gate activations of the top actor layer."""
-        input_gate, forget_gate, _, output_gate = (
-            gate_sum.view(4, -1).mean(1) / n_samples
-        ).tolist()
+        input_gate, forget_gate, _, output_gate = (gate_sum.mean(1) / n_samples).tolist()
         hidden_size = self.policy.lstm_actor.hidden_size
         self.logger.record("memory/cell_abs_mean", cell_abs_sum.item() / (n_samples * hidden_size))
         self.logger.record("memory/input_gate", input_gate)
@@ -329,7 +327,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 value_loss = th.nn.functional.mse_loss(batch.returns, values_pred)
                 # No analytical entropy (e.g. squashed Gaussians): estimate it from log-probs.
                 entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
-                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+                loss = policy_loss + self.vf_coef * value_loss
+                if self.ent_coef:  # without an entropy bonus, no backward pass through it
+                    loss = loss + self.ent_coef * entropy_loss
 
                 with th.no_grad():
                     approx_kl = th.mean((ratio - 1) - log_ratio)

@@ -10,7 +10,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from rl_lstm import RecurrentPPO
 from rl_lstm.buffer import SequenceRolloutBuffer
-from rl_lstm.policies import lstm_step, zero_states
+from rl_lstm.policies import lstm_step, side_by_side_weights, zero_states
 from tests.conftest import scheduled_vec_env
 
 
@@ -76,7 +76,8 @@ class CheckRefresh(BaseCallback):
                 stored = buffer.start_states.pi[1][:, chunk]
                 worst = max(worst, (stored - states.pi[1]).abs().max().item())
             features = policy.extract_features(obs[step])
-            state = lstm_step(policy.lstm_actor, features, states.pi)[0]
+            weights = side_by_side_weights([policy.lstm_actor], shared_input=True)
+            state = lstm_step(weights, features, states.pi)[0]
             states = RNNStates(state, states.vf)
         self.replayed = worst
 

@@ -9,8 +9,18 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rl_lstm import RecurrentPPO
-from rl_lstm.policies import SequenceLayout, lstm_step, run_lstm, to_grid
+from rl_lstm.policies import (
+    SequenceLayout,
+    lstm_step,
+    run_lstm,
+    side_by_side_weights,
+    to_grid,
+)
 from tests.conftest import RandomSpaceEnv
+
+
+def single_step(lstm, x, state):
+    return lstm_step(side_by_side_weights([lstm], shared_input=True), x, state)
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -19,11 +29,33 @@ def test_lstm_step_equals_nn_lstm(layers):
     lstm = th.nn.LSTM(5, 7, num_layers=layers)
     x = th.randn(4, 5)
     state = (th.randn(layers, 4, 7), th.randn(layers, 4, 7))
-    (h, c), gates = lstm_step(lstm, x, state)
+    (h, c), gates = single_step(lstm, x, state)
     expected_out, (expected_h, expected_c) = lstm(x[None], state)
     assert th.allclose(h, expected_h, atol=1e-6) and th.allclose(c, expected_c, atol=1e-6)
     assert th.allclose(h[-1], expected_out[0], atol=1e-6)
     assert gates.shape == (4, 28) and bool(((gates > 0) & (gates < 1)).all())
+
+
+@pytest.mark.parametrize("shared_input", [True, False])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_side_by_side_step_equals_each_lstm_alone(layers, shared_input):
+    th.manual_seed(0)
+    actor, critic = th.nn.LSTM(5, 7, num_layers=layers), th.nn.LSTM(5, 7, num_layers=layers)
+    x_actor, x_critic = th.randn(4, 5), th.randn(4, 5)
+    if shared_input:
+        x_critic = x_actor
+    states = [(th.randn(layers, 4, 7), th.randn(layers, 4, 7)) for _ in range(2)]
+    merged_input = x_actor if shared_input else th.cat([x_actor, x_critic], 1)
+    merged_state = tuple(th.cat(pair, -1) for pair in zip(*states, strict=True))
+    weights = side_by_side_weights([actor, critic], shared_input)
+    (h, c), gates = lstm_step(weights, merged_input, merged_state)
+    parts = zip((actor, critic), (x_actor, x_critic), states, strict=True)
+    for part, (lstm, x, state) in enumerate(parts):
+        (expected_h, expected_c), expected_gates = single_step(lstm, x, state)
+        units = slice(7 * part, 7 * (part + 1))
+        assert th.allclose(h[..., units], expected_h, atol=1e-6)
+        assert th.allclose(c[..., units], expected_c, atol=1e-6)
+        assert th.allclose(gates.view(4, 4, 2, 7)[:, :, part], expected_gates.view(4, 4, 7))
 
 
 def step_by_step(lstm, x, resets, state):
@@ -32,7 +64,7 @@ def step_by_step(lstm, x, resets, state):
     outputs = []
     for t in range(x.shape[0]):
         keep = (~resets[t]).float().view(1, -1, 1)
-        (h, c), _ = lstm_step(lstm, x[t], (h * keep, c * keep))
+        (h, c), _ = single_step(lstm, x[t], (h * keep, c * keep))
         outputs.append(h[-1])
     return th.stack(outputs), (h, c)
 
@@ -122,3 +154,38 @@ def test_unsupported_lstm_kwargs_are_named():
     env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
     with pytest.raises(ValueError, match=r"lstm_kwargs \['dropout'\] are not supported"):
         RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_kwargs": {"dropout": 0.1}})
+
+
+def test_acting_follows_weights_loaded_or_changed_in_place():
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))] * 2)
+    first, second = (
+        RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8}, seed=seed)
+        for seed in (0, 1)
+    )
+    obs = th.randn(2, 3)
+    states = first.policy.initial_state(2)
+
+    def values(model):
+        with th.no_grad():
+            return model.policy.act(obs, states).values
+
+    before = values(first)
+    first.policy.load_state_dict(second.policy.state_dict())
+    assert th.equal(values(first), values(second)) and not th.equal(before, values(first))
+    with th.no_grad():
+        first.policy.lstm_critic.bias_hh_l0.add_(1.0)
+    assert not th.equal(values(first), values(second))
+
+
+def test_discrete_distribution_samples_its_probabilities():
+    th.manual_seed(0)
+    model = RecurrentPPO("MlpLstmPolicy", "CartPole-v1", policy_kwargs={"lstm_hidden_size": 8})
+    logits = th.tensor([[0.0, 1.0]]).expand(20_000, 2)
+    distribution = model.policy.action_dist.proba_distribution(logits)
+    frequency = distribution.sample().float().mean().item()
+    assert abs(frequency - th.sigmoid(th.tensor(1.0)).item()) < 0.01
+    assert distribution.mode()[0].item() == 1
+    distribution = model.policy.action_dist.proba_distribution(th.randn(3, 2))
+    reference, actions = distribution.distribution, th.tensor([0, 1, 1])
+    assert th.allclose(distribution.log_prob(actions), reference.log_prob(actions))
+    assert th.allclose(distribution.entropy(), reference.entropy())
