@@ -135,14 +135,18 @@ def to_grid(features: th.Tensor, layout: SequenceLayout) -> tuple[th.Tensor, th.
 
 
 @contextlib.contextmanager
-def _cudnn_weight_copy_allowed() -> Iterator[None]:
-    """Silence cuDNN's warning that it copies non-contiguous weights into its flat buffer.
-
-    The reset column makes new weight tensors at every call; the copy is a few kilobytes.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="RNN module weights are not part of single")
-        yield
+def _cudnn_as_acting() -> Iterator[None]:
+    """cuDNN's LSTM in full float32, as acting's matmuls are, so training recomputes what
+    acting recorded (its TF32 default differs by ~1e-4); and without its warning that it
+    copies non-contiguous weights: the reset column makes new ones each call (a few KB)."""
+    allow_tf32 = th.backends.cudnn.allow_tf32
+    th.backends.cudnn.allow_tf32 = False
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="RNN module weights are not part of single")
+            yield
+    finally:
+        th.backends.cudnn.allow_tf32 = allow_tf32
 
 
 def run_lstm(
@@ -164,7 +168,7 @@ def run_lstm(
         if layer > 0:
             x = th.cat([x, reset_channel], 1)
         reset_weight = _reset_weight(lstm.hidden_size, w_ih.device, w_ih.dtype)
-        with _cudnn_weight_copy_allowed() if x.is_cuda else contextlib.nullcontext():
+        with _cudnn_as_acting() if x.is_cuda else contextlib.nullcontext():
             output, h, c = th.lstm(
                 x.view(layout.n_time, layout.n_columns, -1),
                 (state[0][layer : layer + 1], state[1][layer : layer + 1]),
