@@ -36,6 +36,13 @@ class SequenceBatch(NamedTuple):
     states: RNNStates  # start state of each sequence, [layers, n_sequences, hidden]
 
 
+def _normalized(batch: SequenceBatch, normalize_advantage: bool) -> SequenceBatch:
+    advantages = batch.advantages
+    if not normalize_advantage or len(advantages) < 2:
+        return batch
+    return batch._replace(advantages=(advantages - advantages.mean()) / (advantages.std() + 1e-8))
+
+
 def _observation_storage(
     space: spaces.Space, shape: tuple[int, ...], device: th.device
 ) -> th.Tensor:
@@ -93,7 +100,7 @@ class SequenceRolloutBuffer:
             (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
             (th.zeros(state_shape, device=device), th.zeros(state_shape, device=device)),
         )
-        self._whole_batch: SequenceBatch | None = None
+        self._whole_batch: tuple[bool, SequenceBatch] | None = None  # (normalised, batch)
         steps = np.arange(n_steps)
         self.chunk_start = steps - steps % seq_len
         self.chunk_end = np.minimum(self.chunk_start + seq_len, n_steps)
@@ -215,18 +222,22 @@ class SequenceRolloutBuffer:
         """Every stored sequence in one batch."""
         return self.sequences(np.arange(self.n_chunks * self.n_envs))
 
-    def minibatches(self, batch_size: int) -> Iterator[SequenceBatch]:
-        """Shuffled whole sequences, about ``batch_size`` steps per minibatch."""
+    def minibatches(
+        self, batch_size: int, normalize_advantage: bool = False
+    ) -> Iterator[SequenceBatch]:
+        """Shuffled whole sequences, about ``batch_size`` steps per minibatch, advantages
+        normalised per minibatch if asked."""
         n_columns = self.n_chunks * self.n_envs
         per_batch = max(1, round(batch_size / self.seq_len))
-        if per_batch >= n_columns:  # one minibatch: the same every epoch, gathered once
-            if self._whole_batch is None:
-                self._whole_batch = self.all_sequences()
-            yield self._whole_batch
+        if per_batch >= n_columns:  # one minibatch: the same every epoch, prepared once
+            if self._whole_batch is None or self._whole_batch[0] != normalize_advantage:
+                batch = self.all_sequences()
+                self._whole_batch = (normalize_advantage, _normalized(batch, normalize_advantage))
+            yield self._whole_batch[1]
             return
         order = np.random.permutation(n_columns)
         for start in range(0, n_columns, per_batch):
-            yield self.sequences(order[start : start + per_batch])
+            yield _normalized(self.sequences(order[start : start + per_batch]), normalize_advantage)
 
     @th.no_grad()
     def refresh_start_states(self, policy: RecurrentActorCriticPolicy) -> None:

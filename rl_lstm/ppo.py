@@ -31,6 +31,11 @@ from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_ob
 SelfRecurrentPPO = TypeVar("SelfRecurrentPPO", bound="RecurrentPPO")
 
 
+def _approx_kl(ratio: th.Tensor) -> th.Tensor:
+    """KL(old || new) estimated from the ratios new/old of sampled actions' probabilities."""
+    return th.mean((ratio - 1) - th.log(ratio))
+
+
 def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
     if not condition:
         raise ValueError(f"{name}={value!r} is invalid: {allowed}")
@@ -297,24 +302,20 @@ class RecurrentPPO(OnPolicyAlgorithm):
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
         buffer = self.rollout_buffer
         history: dict[str, list[th.Tensor]] = {
-            name: []
-            for name in ("pg", "value", "entropy", "clip_fraction", "approx_kl", "grad_norm")
+            name: [] for name in ("pg", "value", "entropy", "grad_norm")
         }
+        ratios: list[th.Tensor] = []  # clip fraction and approximate KL come from them at the end
         continue_training = True
 
         for epoch in range(self.n_epochs):
             if epoch > 0 and self.refresh_states:
                 buffer.refresh_start_states(self.policy)
-            for batch in buffer.minibatches(self.batch_size):
+            for batch in buffer.minibatches(self.batch_size, self.normalize_advantage):
                 values, log_prob, entropy = self.policy.evaluate_sequences(
                     batch.observations, batch.actions, batch.layout, batch.states
                 )
                 advantages = batch.advantages
-                if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-
-                log_ratio = log_prob - batch.old_log_prob
-                ratio = th.exp(log_ratio)
+                ratio = th.exp(log_prob - batch.old_log_prob)
                 policy_loss = -th.min(
                     advantages * ratio, advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
                 ).mean()
@@ -331,13 +332,13 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 if self.ent_coef:  # without an entropy bonus, no backward pass through it
                     loss = loss + self.ent_coef * entropy_loss
 
-                with th.no_grad():
-                    approx_kl = th.mean((ratio - 1) - log_ratio)
-                if self.target_kl is not None and approx_kl.item() > 1.5 * self.target_kl:
-                    continue_training = False
-                    if self.verbose >= 1:
-                        print(f"Early stopping at epoch {epoch}: approx KL {approx_kl.item():.3f}")
-                    break
+                if self.target_kl is not None:
+                    approx_kl = _approx_kl(ratio.detach()).item()
+                    if approx_kl > 1.5 * self.target_kl:
+                        continue_training = False
+                        if self.verbose >= 1:
+                            print(f"Early stopping at epoch {epoch}: approx KL {approx_kl:.3f}")
+                        break
 
                 self.policy.optimizer.zero_grad()
                 loss.backward()
@@ -349,9 +350,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 history["pg"].append(policy_loss.detach())
                 history["value"].append(value_loss.detach())
                 history["entropy"].append(entropy_loss.detach())
-                history["clip_fraction"].append(((ratio - 1).abs() > clip_range).float().mean())
-                history["approx_kl"].append(approx_kl)
                 history["grad_norm"].append(grad_norm)
+                ratios.append(ratio.detach())
             self._n_updates += 1
             if not continue_training:
                 break
@@ -360,6 +360,11 @@ class RecurrentPPO(OnPolicyAlgorithm):
             name: th.stack(values).mean().item() if values else float("nan")
             for name, values in history.items()
         }
+        means["clip_fraction"] = means["approx_kl"] = float("nan")
+        if ratios:
+            all_ratios = th.cat(ratios)
+            means["clip_fraction"] = ((all_ratios - 1).abs() > clip_range).float().mean().item()
+            means["approx_kl"] = _approx_kl(all_ratios).item()
         self.logger.record("train/policy_gradient_loss", means["pg"])
         self.logger.record("train/value_loss", means["value"])
         self.logger.record("train/entropy_loss", means["entropy"])

@@ -210,6 +210,19 @@ def test_memory_statistics_and_gradient_norm_are_logged(tmp_path):
         assert 0 < logged[f"memory/{gate}_gate"] < 1
     assert logged["memory/cell_abs_mean"] > 0
     assert logged["train/grad_norm"] > 0
+    assert 0 <= logged["train/clip_fraction"] < 1 and logged["train/approx_kl"] > 0
+
+
+def test_target_kl_stops_the_epochs_early():
+    model = small_model("episode")
+    model.n_epochs, model.target_kl = 10, 1e-9
+    model.learn(N_STEPS * model.n_envs)
+    # The first minibatch is taken (its ratios are 1); a later one's KL exceeds 1.5e-9.
+    stopped_after = model._n_updates
+    assert stopped_after < 10
+    model.target_kl = None
+    model.learn(N_STEPS * model.n_envs, reset_num_timesteps=False)
+    assert model._n_updates - stopped_after == 10
 
 
 class EvaluateUntilSolved(BaseCallback):
