@@ -162,7 +162,7 @@ def test_acting_follows_weights_loaded_or_changed_in_place():
         RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8}, seed=seed)
         for seed in (0, 1)
     )
-    obs = th.randn(2, 3)
+    obs = th.randn(2, 3, device=first.device)
     states = first.policy.initial_state(2)
 
     def values(model):
