@@ -147,7 +147,7 @@ def median_seconds(fn: Callable[[], Any], repeats: int, device: th.device) -> fl
     return statistics.median(times)
 
 
-def compute_floor(config: str, device: str, repeats: int = 5) -> float:
+def compute_floor(config: str, device: str, repeats: int = 25) -> float:
     """Env-steps/s if a rollout cost only its forwards and each epoch one forward+backward
     of the whole buffer in whole-sequence calls (rl_lstm's own networks, no env, no
     optimizer, no resets)."""
