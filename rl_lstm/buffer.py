@@ -167,8 +167,10 @@ class SequenceRolloutBuffer:
             chunk_length[:, None] + resets_before[self.chunk_end[:: self.seq_len] - 1]
         ).ravel()
 
-    def _flat(self, tensor: th.Tensor) -> th.Tensor:
-        return tensor.view(self.n_steps * self.n_envs, *tensor.shape[2:])
+    @staticmethod
+    def _rows(tensor: th.Tensor, index: th.Tensor) -> th.Tensor:
+        """Steps ``index`` of a [n_steps, n_envs, ...] tensor, counted step-major."""
+        return tensor.flatten(0, 1).index_select(0, index)
 
     def _gather(
         self, steps: np.ndarray, layout: SequenceLayout, columns: np.ndarray
@@ -177,20 +179,23 @@ class SequenceRolloutBuffer:
         state_columns = th.from_numpy(columns).to(self.device)
         if isinstance(self.observations, dict):
             observations: TensorObs = {
-                key: self._flat(value)[index] for key, value in self.observations.items()
+                key: self._rows(value, index) for key, value in self.observations.items()
             }
         else:
-            observations = self._flat(self.observations)[index]
+            observations = self._rows(self.observations, index)
         return SequenceBatch(
             observations=observations,
-            actions=self._flat(self.actions)[index],
-            old_values=self._flat(self.values)[index],
-            old_log_prob=self._flat(self.log_probs)[index],
-            advantages=self._flat(self.advantages)[index],
-            returns=self._flat(self.returns)[index],
+            actions=self._rows(self.actions, index),
+            old_values=self._rows(self.values, index),
+            old_log_prob=self._rows(self.log_probs, index),
+            advantages=self._rows(self.advantages, index),
+            returns=self._rows(self.returns, index),
             layout=layout,
             states=RNNStates(
-                *((h[:, state_columns], c[:, state_columns]) for h, c in self.start_states)
+                *(
+                    (h.index_select(1, state_columns), c.index_select(1, state_columns))
+                    for h, c in self.start_states
+                )
             ),
         )
 

@@ -127,7 +127,7 @@ def to_grid(features: th.Tensor, layout: SequenceLayout) -> tuple[th.Tensor, th.
     """Per-step features placed in the grid with the reset channel appended, and that channel."""
     grid_cells = layout.n_time * layout.n_columns
     reset_channel = features.new_zeros(grid_cells, 1)
-    reset_channel[layout.reset_positions] = 1.0
+    reset_channel.index_fill_(0, layout.reset_positions, 1.0)
     grid = features.new_zeros(grid_cells, features.shape[1]).index_copy(
         0, layout.step_positions, features
     )
@@ -183,7 +183,7 @@ def run_lstm(
         x = output.view(-1, lstm.hidden_size)
         final_h.append(h)
         final_c.append(c)
-    return x[layout.step_positions], (th.cat(final_h), th.cat(final_c))
+    return x.index_select(0, layout.step_positions), (th.cat(final_h), th.cat(final_c))
 
 
 @contextlib.contextmanager
