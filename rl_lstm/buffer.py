@@ -37,6 +37,7 @@ class SequenceBatch(NamedTuple):
 
 
 def _normalized(batch: SequenceBatch, normalize_advantage: bool) -> SequenceBatch:
+    """``batch`` with zero-mean, unit-variance advantages if asked (and it holds two or more)."""
     advantages = batch.advantages
     if not normalize_advantage or len(advantages) < 2:
         return batch
