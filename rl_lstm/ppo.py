@@ -219,7 +219,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 states = zero_states(states, state_resets)
             if step % rollout_buffer.seq_len == 0:
                 rollout_buffer.store_start_states(step, states)
-            with th.no_grad():
+            with th.inference_mode():  # cheaper than no_grad; the buffer copies what it keeps
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)
                 out = self.policy.act(obs_tensor, states)
             actions = out.actions.cpu().numpy()
