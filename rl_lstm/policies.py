@@ -164,11 +164,11 @@ def run_lstm(
     """
     final_h, final_c = [], []
     x = grid_input
-    for layer, (w_ih, *other_weights) in enumerate(lstm.all_weights):
-        if layer > 0:
-            x = th.cat([x, reset_channel], 1)
-        reset_weight = _reset_weight(lstm.hidden_size, w_ih.device, w_ih.dtype)
-        with _cudnn_as_acting() if x.is_cuda else contextlib.nullcontext():
+    with _cudnn_as_acting() if x.is_cuda else contextlib.nullcontext():
+        for layer, (w_ih, *other_weights) in enumerate(lstm.all_weights):
+            if layer > 0:
+                x = th.cat([x, reset_channel], 1)
+            reset_weight = _reset_weight(lstm.hidden_size, w_ih.device, w_ih.dtype)
             output, h, c = th.lstm(
                 x.view(layout.n_time, layout.n_columns, -1),
                 (state[0][layer : layer + 1], state[1][layer : layer + 1]),
@@ -180,9 +180,9 @@ def run_lstm(
                 False,  # bidirectional
                 False,  # batch_first
             )
-        x = output.view(-1, lstm.hidden_size)
-        final_h.append(h)
-        final_c.append(c)
+            x = output.view(-1, lstm.hidden_size)
+            final_h.append(h)
+            final_c.append(c)
     return x.index_select(0, layout.step_positions), (th.cat(final_h), th.cat(final_c))
 
 
