@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from rl_lstm.memory import MemoryMode
 from train.algos import ACTIVATIONS
 from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
 from train.env_factory import env_options, resolve_env_id
@@ -23,7 +24,7 @@ from train.errors import UsageError
 from train.presets import Hyperparams, preset_for
 from train.run_dir import RunDir
 
-MEMORY_MODES = ("episode", "trial", "never")
+MEMORY_MODES = tuple(mode.value for mode in MemoryMode)
 
 HELP = {
     "env": "Gymnasium id: ours, Gymnasium's, or 'module:Id' of an installed package",
@@ -224,8 +225,6 @@ def _validate(cfg: TrainConfig) -> str | None:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
         )
-    if cfg.threads < 1:
-        return f"--threads {cfg.threads} must be >= 1"
     if cfg.device.startswith("cuda") and not torch.cuda.is_available():
         return f"--device {cfg.device}: torch finds no CUDA device here"
     if not (cfg.device in ("auto", "cpu") or cfg.device.startswith("cuda")):

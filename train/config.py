@@ -47,6 +47,11 @@ class TrainConfig(Hyperparams):
         return self.algo in RECURRENT_ALGOS
 
     @property
+    def stacked_frames(self) -> int:
+        """Frames stacked into each observation: only ``ppo-framestack`` stacks them."""
+        return self.frame_stack if self.algo == "ppo-framestack" else 0
+
+    @property
     def group(self) -> str:
         """The W&B group: runs of one env, algorithm and experiment, over seeds."""
         return self.wandb_group or f"{self.env}/{self.algo}/{self.exp_name}"

@@ -9,7 +9,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lstm import RecurrentPPO
-from rl_lstm.memory import TRIAL_START_KEY, StateResetRule
+from rl_lstm.memory import TRIAL_START_KEY, MemoryMode, StateResetRule
 from train.trial_curves import TrialTracker
 
 
@@ -40,7 +40,7 @@ def play_episodes(
     must then render ``rgb_array``). Play begins with a trial; with ``whole_trials`` it goes on
     until the trial in progress ends, so that every trial played is complete.
     """
-    rule = None
+    rule = StateResetRule(MemoryMode.EPISODE)
     if isinstance(model, RecurrentPPO):
         rule = StateResetRule(model.memory, model.trial_returns)
     returns: list[float] = []
@@ -52,7 +52,7 @@ def play_episodes(
     # reset continues: reset on to the next trial start (at once for envs without trials).
     while not env.unwrapped.reset_infos[0].get(TRIAL_START_KEY, True):
         observation = env.reset()
-    starts = rule.resets_at_start(1) if rule else np.ones(1, dtype=bool)
+    starts = rule.resets_at_start(1)
     while len(returns) < n_episodes or (whole_trials and trials.in_trial()):
         if len(returns) < filmed_episodes:
             frames.append(env.render())
@@ -61,7 +61,7 @@ def play_episodes(
         )
         observation, _, dones, infos = env.step(action)
         reset_infos = env.unwrapped.reset_infos
-        starts = rule.resets_after_step(dones, reset_infos) if rule else dones
+        starts = rule.resets_after_step(dones, reset_infos)
         trials.update(dones, infos, reset_infos)
         if dones[0]:
             returns.append(float(infos[0]["episode"]["r"]))

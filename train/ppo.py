@@ -61,7 +61,7 @@ def make_envs(cfg: TrainConfig, resume: RunDir | None) -> tuple[VecEnv, VecEnv]:
     common = dict(
         normalize=cfg.normalize,
         gamma=cfg.gamma,
-        frame_stack=cfg.frame_stack if cfg.algo == "ppo-framestack" else 0,
+        frame_stack=cfg.stacked_frames,
     )
     train_env = make_vec_env(
         cfg.env, cfg.env_kwargs, cfg.n_envs, cfg.seed, vec_env=cfg.vec_env,

@@ -80,15 +80,8 @@ _MEMORY_MAZE = dict(
     net_arch=[128],
     eval_freq=100_000,
 )
-_CARDS = dict(
-    n_envs=16,
-    n_steps=128,
-    batch_size=512,
-    learning_rate=5e-4,
-    ent_coef=0.01,
-    lstm_hidden_size=128,
-    eval_freq=50_000,
-)
+_CARDS = dict(n_envs=16, batch_size=512, learning_rate=5e-4, ent_coef=0.01, eval_freq=50_000)
+_LARGE_MEMORY_MAZE = dict(_MEMORY_MAZE, n_steps=512, batch_size=2048)
 PRESETS: dict[str, dict] = {
     "CartPole-v1": dict(total_timesteps=100_000, n_steps=32, n_epochs=10, learning_rate="lin_1e-3"),
     "Pendulum-v1": dict(_MASKED_PENDULUM, total_timesteps=100_000),
@@ -112,8 +105,8 @@ PRESETS: dict[str, dict] = {
     ),
     "MemoryMaze-9x9-v0": dict(_MEMORY_MAZE, total_timesteps=2_000_000, eval_freq=50_000),
     "MemoryMaze-11x11-v0": _MEMORY_MAZE,
-    "MemoryMaze-13x13-v0": dict(_MEMORY_MAZE, n_steps=512, batch_size=2048),
-    "MemoryMaze-15x15-v0": dict(_MEMORY_MAZE, n_steps=512, batch_size=2048),
+    "MemoryMaze-13x13-v0": _LARGE_MEMORY_MAZE,
+    "MemoryMaze-15x15-v0": _LARGE_MEMORY_MAZE,
     "Concentration-3x4-v0": dict(_CARDS, total_timesteps=1_000_000),
     "Concentration-4x4-v0": dict(_CARDS, total_timesteps=2_000_000),
     "Concentration-6x6-v0": dict(
@@ -127,7 +120,7 @@ PRESETS: dict[str, dict] = {
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
-        gamma=0.99, ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
+        ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=50_000,
         eval_episodes=200,
     ),
 }  # fmt: skip

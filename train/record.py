@@ -81,7 +81,7 @@ def record(args: argparse.Namespace) -> Path:
         normalize=cfg.normalize,
         training=False,
         normalization_stats=stats if stats.is_file() else None,
-        frame_stack=cfg.frame_stack if cfg.algo == "ppo-framestack" else 0,
+        frame_stack=cfg.stacked_frames,
         render_mode="rgb_array",
     )
     model = load_model(cfg, checkpoint, env, args.device)

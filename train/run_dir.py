@@ -59,15 +59,16 @@ class RunDir:
         while path.exists():
             n += 1
             path = parent / f"{name}-{n}"
-        for folder in (path, path / "checkpoints", path / "videos"):
+        run = cls(path)
+        for folder in (run.checkpoints, run.videos):
             folder.mkdir(parents=True, exist_ok=True)
-        return cls(path)
+        return run
 
     @classmethod
     def find(cls, path: Path) -> RunDir:
         """The run directory holding ``path`` (the directory itself or a file inside it)."""
         for candidate in (path, *path.parents):
-            if (candidate / "config.json").is_file():
+            if cls(candidate).config.is_file():
                 return cls(candidate)
         raise UsageError(f"{path} is not a run directory or a file inside one (no config.json)")
 
