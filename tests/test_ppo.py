@@ -15,6 +15,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize, sync_envs_normalization
 
 from rl_lstm import RecurrentPPO
+from rl_lstm.ppo import clip_grad_norm
 from tests.conftest import scheduled_vec_env
 
 N_STEPS = 12
@@ -211,6 +212,50 @@ def test_memory_statistics_and_gradient_norm_are_logged(tmp_path):
     assert logged["memory/cell_abs_mean"] > 0
     assert logged["train/grad_norm"] > 0
     assert 0 <= logged["train/clip_fraction"] < 1 and logged["train/approx_kl"] > 0
+
+
+class RecordTopLayer(BaseCallback):
+    """The top actor layer's gate activations and cell state at every acting step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: list[th.Tensor] = []
+        self.cells: list[th.Tensor] = []
+
+    def _on_step(self) -> bool:
+        out = self.locals["out"]
+        self.gates.append(out.gate_activations.clone())
+        self.cells.append(out.states.pi[1][-1].clone())
+        return True
+
+
+def test_memory_statistics_are_the_rollout_means(tmp_path):
+    model = small_model("episode")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    recorder = RecordTopLayer()
+    model.learn(N_STEPS * model.n_envs, callback=recorder)
+    logged = pd.read_csv(tmp_path / "progress.csv").iloc[-1]
+    gates = th.stack(recorder.gates)  # [steps, envs, 4 (i, f, g, o), hidden]
+    for index, gate in ((0, "input"), (1, "forget"), (3, "output")):
+        assert logged[f"memory/{gate}_gate"] == pytest.approx(gates[:, :, index].mean().item())
+    expected_cell = th.stack(recorder.cells).abs().mean().item()
+    assert logged["memory/cell_abs_mean"] == pytest.approx(expected_cell)
+
+
+@pytest.mark.parametrize("max_norm", [1e-3, 1e3])
+def test_gradient_clipping_matches_torch(max_norm):
+    generator = th.Generator().manual_seed(0)
+    ours = [th.nn.Parameter(th.zeros(shape)) for shape in ((4, 3), (5,), (2, 2))]
+    reference = [th.nn.Parameter(th.zeros(p.shape)) for p in ours]
+    for ours_p, reference_p in zip(ours[:2], reference[:2], strict=True):  # the last has no grad
+        ours_p.grad = th.randn(ours_p.shape, generator=generator)
+        reference_p.grad = ours_p.grad.clone()
+    norm = clip_grad_norm(ours, max_norm)
+    expected_norm = th.nn.utils.clip_grad_norm_(reference, max_norm)
+    assert norm.item() == expected_norm.item()
+    for ours_p, reference_p in zip(ours[:2], reference[:2], strict=True):
+        assert th.equal(ours_p.grad, reference_p.grad)
+    assert ours[2].grad is None
 
 
 def test_target_kl_stops_the_epochs_early():
