@@ -183,6 +183,11 @@ def compute_floor(config: str, device: str, repeats: int = 25) -> float:
     return n_steps * n_envs / seconds
 
 
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median of the ratios of runs made side by side (robust to the machine's load drifting)."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
+
+
 def speed(args: argparse.Namespace) -> None:
     th.set_num_threads(args.threads)
     device = args.device
@@ -192,19 +197,26 @@ def speed(args: argparse.Namespace) -> None:
         f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), device {device}, "
         f"env {ENV_ID}"
     )
-    print(f"\n## Env-steps/s over the first {args.steps} steps (median over {args.repeats} runs)\n")
+    print(
+        f"\n## Env-steps/s over the first {args.steps} steps: medians over {args.repeats} rounds "
+        "of one run each (ratios: median of each round's ratio)\n"
+    )
     print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
     print("|---|---|---|---|---|---|")
     for config in CONFIGS:
-        runs: dict[str, list[float]] = {name: [] for name in AGENTS}
+        runs: dict[str, list[float]] = {name: [] for name in [*AGENTS, "floor"]}
         for repeat in range(args.repeats):
-            for name in AGENTS:  # alternate, so both see the same machine load
+            # Alternated, so the agents and the floor see the same machine load.
+            for name in AGENTS:
                 runs[name].append(steps_per_second(name, config, repeat, args.steps, device))
-        ours, theirs = statistics.median(runs["rl_lstm"]), statistics.median(runs["sb3-contrib"])
-        floor = compute_floor(config, device)
+            runs["floor"].append(compute_floor(config, device))
+        ours, theirs, floor = (
+            statistics.median(runs[name]) for name in ("rl_lstm", "sb3-contrib", "floor")
+        )
         print(
-            f"| {config} {CONFIGS[config]} | {theirs:.0f} | {ours:.0f} | {ours / theirs:.1f}x "
-            f"| {floor:.0f} | {ours / floor:.2f} |"
+            f"| {config} {CONFIGS[config]} | {theirs:.0f} | {ours:.0f} "
+            f"| {paired_ratio(runs['rl_lstm'], runs['sb3-contrib']):.1f}x "
+            f"| {floor:.0f} | {paired_ratio(runs['rl_lstm'], runs['floor']):.2f} |"
         )
     if args.solve_seeds == 0:
         return
