@@ -37,36 +37,26 @@ class ActOutput(NamedTuple):
 
 
 class StepWeights(NamedTuple):
-    """One layer's weights for :func:`lstm_step`, the two biases summed (None without bias)."""
+    """One layer's weights for :func:`lstm_step`, those of several LSTMs stacked along the
+    first axis: transposed, with the two biases summed (None without bias)."""
 
-    w_ih: th.Tensor
-    w_hh: th.Tensor
-    bias: th.Tensor | None
-
-
-def _gate_major(rows: th.Tensor, n_lstms: int) -> th.Tensor:
-    """Reorder LSTM-major gate rows (i1 f1 g1 o1 i2 ...) gate-major (i1 i2 f1 f2 ...)."""
-    return rows.view(n_lstms, 4, -1, *rows.shape[1:]).transpose(0, 1).reshape(rows.shape)
+    w_ih: th.Tensor  # [n_lstms, input, 4 * units]
+    w_hh: th.Tensor  # [n_lstms, units, 4 * units]
+    bias: th.Tensor | None  # [n_lstms, 1, 4 * units]
 
 
-def side_by_side_weights(lstms: Sequence[nn.LSTM], shared_input: bool) -> list[StepWeights]:
-    """Per layer, ``lstms`` merged into one LSTM whose units are theirs side by side.
-
-    One step of it costs the ops of a single LSTM. Its state is ``[h_1, h_2, ...]`` along
-    the last axis; recurrent weights are block-diagonal, and so are the first layer's input
-    weights unless ``shared_input`` (every LSTM reads the same input; otherwise the input
-    is theirs concatenated).
-    """
-    n_lstms = len(lstms)
+def stacked_weights(lstms: Sequence[nn.LSTM]) -> list[StepWeights]:
+    """Per layer, the weights of ``lstms`` stacked, so that one batched matmul steps them all."""
     layers = []
     for layer in range(lstms[0].num_layers):
         w_ih, w_hh, *biases = zip(*(lstm.all_weights[layer] for lstm in lstms), strict=True)
-        stacked_input = shared_input and layer == 0
         layers.append(
             StepWeights(
-                _gate_major(th.cat(w_ih) if stacked_input else th.block_diag(*w_ih), n_lstms),
-                _gate_major(th.block_diag(*w_hh), n_lstms),
-                _gate_major(th.cat(biases[0]) + th.cat(biases[1]), n_lstms) if biases else None,
+                th.stack([w.t() for w in w_ih]),
+                th.stack([w.t() for w in w_hh]),
+                th.stack([(b_ih + b_hh)[None] for b_ih, b_hh in zip(*biases, strict=True)])
+                if biases
+                else None,
             )
         )
     return layers
@@ -75,23 +65,28 @@ def side_by_side_weights(lstms: Sequence[nn.LSTM], shared_input: bool) -> list[S
 def lstm_step(
     weights: Sequence[StepWeights], x: th.Tensor, state: LSTMState
 ) -> tuple[LSTMState, th.Tensor]:
-    """One timestep for a batch, computed by hand so the gates are visible (nn.LSTM's math).
+    """One timestep of several LSTMs for a batch, computed by hand so the gates are visible
+    (nn.LSTM's math).
 
-    ``weights`` come from :func:`side_by_side_weights`; ``state`` is ``(h, c)`` of shape
-    [layers, batch, units]. Returns the new ``(h, c)`` and the sigmoid of the top layer's
-    gate pre-activations [batch, 4 * units], gate-major (i, f, g, o; the g slot is unused,
-    g goes through tanh).
+    ``weights`` come from :func:`stacked_weights`; ``x`` is [batch, input], read by every
+    LSTM, or [n_lstms, batch, input]; ``state`` is ``(h, c)`` of shape
+    [layers, n_lstms, batch, units]. Returns the new ``(h, c)`` and the sigmoid of the top
+    layer's gate pre-activations [n_lstms, batch, 4 * units] in PyTorch's gate order (i, f,
+    g, o; the g slot is unused, g goes through tanh).
     """
     h_prev, c_prev = state
     units = h_prev.shape[-1]
+    if x.dim() == 2:
+        x = x.expand(h_prev.shape[1], *x.shape)
     h_layers, c_layers = [], []
     for layer, (w_ih, w_hh, bias) in enumerate(weights):
-        gates = nn.functional.linear(x, w_ih, bias).addmm_(h_prev[layer], w_hh.t())
+        gates = th.bmm(x, w_ih) if bias is None else th.baddbmm(bias, x, w_ih)
+        gates.baddbmm_(h_prev[layer], w_hh)
         activations = gates.sigmoid()
-        candidate = gates[:, 2 * units : 3 * units].tanh()
-        forget_gate, input_gate = activations[:, units : 2 * units], activations[:, :units]
+        candidate = gates[..., 2 * units : 3 * units].tanh()
+        forget_gate, input_gate = activations[..., units : 2 * units], activations[..., :units]
         c = th.addcmul(forget_gate * c_prev[layer], input_gate, candidate)
-        x = activations[:, 3 * units :] * c.tanh()
+        x = activations[..., 3 * units :] * c.tanh()
         h_layers.append(x)
         c_layers.append(c)
     return (th.stack(h_layers), th.stack(c_layers)), activations
@@ -227,8 +222,8 @@ def _fast_optimizer_kwargs(
 class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy):
     """sb3-contrib's LSTM actor-critic (same modules and state dict) with fast paths.
 
-    Acting runs one step of actor and critic side by side by hand (:func:`lstm_step`), so
-    gate activations come for free; training runs a minibatch of whole sequences, resets
+    Acting steps actor and critic together by hand (:func:`lstm_step`), so gate activations
+    come for free; training runs a minibatch of whole sequences, resets
     included, through each LSTM in one call (see :func:`run_lstm`).
     """
 
@@ -269,13 +264,13 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         self.optimizer.register_step_post_hook(lambda *_: self._step_weights_cache.clear())
 
     def _step_weights(self, lstms: tuple[nn.LSTM, ...]) -> list[StepWeights]:
-        """:func:`side_by_side_weights` of ``lstms``, rebuilt only when a weight changed
+        """:func:`stacked_weights` of ``lstms``, rebuilt only when a weight changed
         (in place, by an optimizer step, or by being replaced, e.g. moved to a device)."""
         key = tuple((w._version, w.data_ptr()) for lstm in lstms for w in lstm._flat_weights)
         cached_key, weights = self._step_weights_cache.get(len(lstms), (None, []))
         if cached_key != key:
             with th.no_grad():  # built for acting, reused across steps
-                weights = side_by_side_weights(lstms, self.share_features_extractor)
+                weights = stacked_weights(lstms)
             self._step_weights_cache[len(lstms)] = (key, weights)
         return weights
 
@@ -304,24 +299,21 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         """
         pi_features, vf_features = self._split_features(obs)
         if self.lstm_critic is None:
-            lstms, x = (self.lstm_actor,), pi_features
-            state = states.pi
+            lstms, x, lstm_states = (self.lstm_actor,), pi_features, (states.pi,)
         else:
-            lstms = (self.lstm_actor, self.lstm_critic)
+            lstms, lstm_states = (self.lstm_actor, self.lstm_critic), (states.pi, states.vf)
             x = (
                 pi_features
                 if self.share_features_extractor
-                else th.cat([pi_features, vf_features], 1)
+                else th.stack([pi_features, vf_features])
             )
-            state = tuple(th.cat(pair, -1) for pair in zip(states.pi, states.vf, strict=True))
-        (h, c), activations = lstm_step(self._step_weights(lstms), x, state)
-        hidden_size = self.lstm_actor.hidden_size
-        h_parts, c_parts = h.split(hidden_size, -1), c.split(hidden_size, -1)
-        state_pi, state_vf = (h_parts[0], c_parts[0]), (h_parts[-1], c_parts[-1])
-        latent_pi = h_parts[0][-1]
+        stacked_state = tuple(th.stack(parts, 1) for parts in zip(*lstm_states, strict=True))
+        (h, c), activations = lstm_step(self._step_weights(lstms), x, stacked_state)
+        state_pi, state_vf = (h[:, 0], c[:, 0]), (h[:, -1], c[:, -1])
+        latent_pi = h[-1, 0]
         # The critic has its own LSTM, reads the actor's without gradient, or is linear.
         if self.lstm_critic is not None:
-            latent_vf = h_parts[1][-1]
+            latent_vf = h[-1, 1]
         else:
             latent_vf = latent_pi if self.shared_lstm else self.critic(vf_features)
         distribution = self._get_action_dist_from_latent(
@@ -334,7 +326,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             values,
             distribution.log_prob(actions),
             RNNStates(state_pi, state_vf),
-            activations.view(len(x), 4, len(lstms), hidden_size)[:, :, 0],
+            activations[0].view(len(latent_pi), 4, -1),
         )
 
     def step_values(self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates) -> th.Tensor:
@@ -384,7 +376,10 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         keep = (1.0 - episode_starts).view(1, -1, 1)
         state = (lstm_states[0] * keep, lstm_states[1] * keep)
         features = BasePolicy.extract_features(self, observation, self.pi_features_extractor)
-        state, _ = lstm_step(self._step_weights((self.lstm_actor,)), features, state)
+        (h, c), _ = lstm_step(
+            self._step_weights((self.lstm_actor,)), features, (state[0][:, None], state[1][:, None])
+        )
+        state = (h[:, 0], c[:, 0])
         distribution = self._get_action_dist_from_latent(
             self.mlp_extractor.forward_actor(state[0][-1])
         )

@@ -10,7 +10,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from rl_lstm import RecurrentPPO
 from rl_lstm.buffer import SequenceRolloutBuffer
-from rl_lstm.policies import lstm_step, side_by_side_weights, zero_states
+from rl_lstm.policies import lstm_step, stacked_weights, zero_states
 from tests.conftest import scheduled_vec_env
 
 
@@ -76,9 +76,11 @@ class CheckRefresh(BaseCallback):
                 stored = buffer.start_states.pi[1][:, chunk]
                 worst = max(worst, (stored - states.pi[1]).abs().max().item())
             features = policy.extract_features(obs[step])
-            weights = side_by_side_weights([policy.lstm_actor], shared_input=True)
-            state = lstm_step(weights, features, states.pi)[0]
-            states = RNNStates(state, states.vf)
+            h, c = states.pi
+            (h, c), _ = lstm_step(
+                stacked_weights([policy.lstm_actor]), features, (h[:, None], c[:, None])
+            )
+            states = RNNStates((h[:, 0], c[:, 0]), states.vf)
         self.replayed = worst
 
 

@@ -13,14 +13,16 @@ from rl_lstm.policies import (
     SequenceLayout,
     lstm_step,
     run_lstm,
-    side_by_side_weights,
+    stacked_weights,
     to_grid,
 )
 from tests.conftest import RandomSpaceEnv
 
 
 def single_step(lstm, x, state):
-    return lstm_step(side_by_side_weights([lstm], shared_input=True), x, state)
+    """:func:`lstm_step` of one LSTM, on and to [layers, batch, units] states."""
+    (h, c), gates = lstm_step(stacked_weights([lstm]), x, (state[0][:, None], state[1][:, None]))
+    return (h[:, 0], c[:, 0]), gates[0]
 
 
 @pytest.mark.parametrize("layers", [1, 2])
@@ -38,24 +40,22 @@ def test_lstm_step_equals_nn_lstm(layers):
 
 @pytest.mark.parametrize("shared_input", [True, False])
 @pytest.mark.parametrize("layers", [1, 2])
-def test_side_by_side_step_equals_each_lstm_alone(layers, shared_input):
+def test_stacked_step_equals_each_lstm_alone(layers, shared_input):
     th.manual_seed(0)
     actor, critic = th.nn.LSTM(5, 7, num_layers=layers), th.nn.LSTM(5, 7, num_layers=layers)
     x_actor, x_critic = th.randn(4, 5), th.randn(4, 5)
     if shared_input:
         x_critic = x_actor
     states = [(th.randn(layers, 4, 7), th.randn(layers, 4, 7)) for _ in range(2)]
-    merged_input = x_actor if shared_input else th.cat([x_actor, x_critic], 1)
-    merged_state = tuple(th.cat(pair, -1) for pair in zip(*states, strict=True))
-    weights = side_by_side_weights([actor, critic], shared_input)
-    (h, c), gates = lstm_step(weights, merged_input, merged_state)
+    stacked_input = x_actor if shared_input else th.stack([x_actor, x_critic])
+    stacked_state = tuple(th.stack(parts, 1) for parts in zip(*states, strict=True))
+    (h, c), gates = lstm_step(stacked_weights([actor, critic]), stacked_input, stacked_state)
     parts = zip((actor, critic), (x_actor, x_critic), states, strict=True)
     for part, (lstm, x, state) in enumerate(parts):
         (expected_h, expected_c), expected_gates = single_step(lstm, x, state)
-        units = slice(7 * part, 7 * (part + 1))
-        assert th.allclose(h[..., units], expected_h, atol=1e-6)
-        assert th.allclose(c[..., units], expected_c, atol=1e-6)
-        assert th.allclose(gates.view(4, 4, 2, 7)[:, :, part], expected_gates.view(4, 4, 7))
+        assert th.allclose(h[:, part], expected_h, atol=1e-6)
+        assert th.allclose(c[:, part], expected_c, atol=1e-6)
+        assert th.allclose(gates[part], expected_gates, atol=1e-6)
 
 
 def step_by_step(lstm, x, resets, state):
