@@ -204,14 +204,14 @@ def zero_states(states: RNNStates, resets: np.ndarray) -> RNNStates:
 SUPPORTED_LSTM_KWARGS = ("bias",)
 
 
-def _fast_optimizer_kwargs(
+def _optimizer_kwargs(
     optimizer_class: type[th.optim.Optimizer], optimizer_kwargs: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """Adam and AdamW default to their fused kernels, several times faster on small nets.
-
-    Fused kernels run on CPU from torch 2.4 on.
-    """
+    """SB3's defaults (Adam's eps 1e-5 when no kwargs are given), and Adam and AdamW on
+    their fused kernels, several times faster on small nets (on CPU from torch 2.4 on)."""
     kwargs = dict(optimizer_kwargs or {})
+    if optimizer_kwargs is None and optimizer_class is th.optim.Adam:
+        kwargs["eps"] = 1e-5
     fused_on_cpu = tuple(int(part) for part in th.__version__.split(".")[:2]) >= (2, 4)
     fusable = optimizer_class in (th.optim.Adam, th.optim.AdamW)
     if fused_on_cpu and fusable and not {"fused", "foreach"} & set(kwargs):
@@ -253,7 +253,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             features_extractor_class=features_extractor_class,
             lstm_kwargs=lstm_kwargs,
             optimizer_class=optimizer_class,
-            optimizer_kwargs=_fast_optimizer_kwargs(optimizer_class, optimizer_kwargs),
+            optimizer_kwargs=_optimizer_kwargs(optimizer_class, optimizer_kwargs),
             **kwargs,
         )
         if type(self.action_dist) is sb3_distributions.CategoricalDistribution:

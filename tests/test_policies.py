@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sb3_contrib
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -154,6 +155,21 @@ def test_unsupported_lstm_kwargs_are_named():
     env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
     with pytest.raises(ValueError, match=r"lstm_kwargs \['dropout'\] are not supported"):
         RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_kwargs": {"dropout": 0.1}})
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "optimizer_kwargs"),
+    [(th.optim.Adam, None), (th.optim.Adam, {"eps": 1e-7}), (th.optim.AdamW, None)],
+)
+def test_optimizer_defaults_are_sb3_contribs(optimizer_class, optimizer_kwargs):
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+    policy_kwargs = {"optimizer_class": optimizer_class, "optimizer_kwargs": optimizer_kwargs}
+    ours = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs=policy_kwargs).policy.optimizer
+    theirs = sb3_contrib.RecurrentPPO("MlpLstmPolicy", env, policy_kwargs=policy_kwargs)
+    expected = theirs.policy.optimizer.param_groups[0]
+    assert type(ours) is optimizer_class
+    for setting in ("lr", "eps", "betas", "weight_decay", "amsgrad"):
+        assert ours.param_groups[0][setting] == expected[setting], setting
 
 
 def test_acting_follows_weights_loaded_or_changed_in_place():
