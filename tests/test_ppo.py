@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from unittest import mock
+
 import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
+import sb3_contrib
 import torch as th
+from sb3_contrib.common.recurrent.type_aliases import RNNStates
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -212,6 +217,56 @@ def test_memory_statistics_and_gradient_norm_are_logged(tmp_path):
     assert logged["memory/cell_abs_mean"] > 0
     assert logged["train/grad_norm"] > 0
     assert 0 <= logged["train/clip_fraction"] < 1 and logged["train/approx_kl"] > 0
+
+
+ROLLOUT_FIELDS = ("observations", "actions", "rewards", "returns", "advantages", "values")
+ROLLOUT_FIELDS += ("log_probs", "episode_starts", "hidden_states_pi", "cell_states_pi")
+ROLLOUT_FIELDS += ("hidden_states_vf", "cell_states_vf")
+
+
+@pytest.mark.parametrize("variant", POLICY_VARIANTS)
+def test_an_update_equals_sb3_contribs_on_the_same_rollout(variant):
+    settings = dict(n_steps=N_STEPS, batch_size=4 * N_STEPS, n_epochs=4, ent_coef=0.01, seed=0)
+    policy_kwargs = {"lstm_hidden_size": 16, "net_arch": [16], **POLICY_VARIANTS[variant]}
+    theirs = sb3_contrib.RecurrentPPO(
+        "MlpLstmPolicy", scheduled_vec_env(), policy_kwargs=policy_kwargs, **settings
+    )
+    _, callback = theirs._setup_learn(10 * N_STEPS, None)
+    theirs.collect_rollouts(theirs.env, callback, theirs.rollout_buffer, N_STEPS)
+    rollout = {name: getattr(theirs.rollout_buffer, name).copy() for name in ROLLOUT_FIELDS}
+    weights_before = copy.deepcopy(theirs.policy.state_dict())
+    with mock.patch("numpy.random.randint", return_value=0):  # no random cut of a sequence
+        theirs.train()
+
+    ours = RecurrentPPO(
+        "MlpLstmPolicy", scheduled_vec_env(), policy_kwargs=policy_kwargs, **settings
+    )
+    ours.policy.load_state_dict(weights_before)
+    ours.set_logger(configure(None, []))
+    buffer, starts = ours.rollout_buffer, rollout["episode_starts"].astype(bool)
+    for step in range(N_STEPS):
+        buffer.add(
+            step,
+            th.as_tensor(rollout["observations"][step]),
+            th.as_tensor(rollout["actions"][step, :, 0]).long(),
+            th.as_tensor(rollout["values"][step]),
+            th.as_tensor(rollout["log_probs"][step]),
+            rollout["rewards"][step],
+            np.zeros(buffer.n_envs, dtype=bool),  # returns are sb3-contrib's, set below
+            starts[step],
+        )
+    keep = th.as_tensor(~starts[0], dtype=th.float32).view(1, -1, 1)
+    start = [th.as_tensor(rollout[name][0]) * keep for name in ROLLOUT_FIELDS[-4:]]
+    buffer.store_start_states(0, RNNStates(start[:2], start[2:]))
+    buffer.finish(th.zeros(buffer.n_envs))
+    buffer.advantages = th.as_tensor(rollout["advantages"])
+    buffer.returns = th.as_tensor(rollout["returns"])
+    ours.train()
+
+    ours_after = ours.policy.state_dict()
+    for name, expected in theirs.policy.state_dict().items():
+        assert not th.equal(expected, weights_before[name]), name
+        assert th.allclose(ours_after[name], expected, atol=1e-6), name
 
 
 class RecordTopLayer(BaseCallback):
