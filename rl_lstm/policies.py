@@ -223,8 +223,8 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     """sb3-contrib's LSTM actor-critic (same modules and state dict) with fast paths.
 
     Acting steps actor and critic together by hand (:func:`lstm_step`), so gate activations
-    come for free; training runs a minibatch of whole sequences, resets
-    included, through each LSTM in one call (see :func:`run_lstm`).
+    come for free; training runs a minibatch of whole sequences, resets included, through
+    each LSTM in one call (see :func:`run_lstm`).
     """
 
     def __init__(
