@@ -12,6 +12,7 @@ import pytest
 import sb3_contrib
 import torch as th
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
+from stable_baselines3.common import distributions as sb3_distributions
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -20,6 +21,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize, sync_envs_normalization
 
 from rl_lstm import RecurrentPPO
+from rl_lstm import distributions as rl_lstm_distributions
 from rl_lstm.ppo import clip_grad_norm
 from tests.conftest import scheduled_vec_env
 
@@ -267,6 +269,30 @@ def test_an_update_equals_sb3_contribs_on_the_same_rollout(variant):
     for name, expected in theirs.policy.state_dict().items():
         assert not th.equal(expected, weights_before[name]), name
         assert th.allclose(ours_after[name], expected, atol=1e-6), name
+
+
+@pytest.mark.parametrize("variant", POLICY_VARIANTS)
+def test_rollouts_with_argmax_actions_equal_sb3_contribs(variant):
+    settings = dict(n_steps=N_STEPS, batch_size=4 * N_STEPS, seed=0)
+    policy_kwargs = {"lstm_hidden_size": 16, "net_arch": [16], **POLICY_VARIANTS[variant]}
+    agents = [
+        agent_class("MlpLstmPolicy", scheduled_vec_env(), policy_kwargs=policy_kwargs, **settings)
+        for agent_class in (sb3_contrib.RecurrentPPO, RecurrentPPO)
+    ]
+    agents[1].policy.load_state_dict(agents[0].policy.state_dict())
+    rollouts = []
+    for agent, distribution in zip(agents, (sb3_distributions, rl_lstm_distributions), strict=True):
+        _, callback = agent._setup_learn(10 * N_STEPS, None)
+        rollouts.append([])
+        with mock.patch.object(distribution.CategoricalDistribution, "sample", lambda d: d.mode()):
+            for _ in range(3):  # states carried across rollouts, episodes ending anywhere
+                agent.collect_rollouts(agent.env, callback, agent.rollout_buffer, N_STEPS)
+                buffer = agent.rollout_buffer
+                fields = ("values", "log_probs", "rewards", "advantages", "returns")
+                rollouts[-1].append([th.as_tensor(getattr(buffer, f)).clone() for f in fields])
+    for theirs, ours in zip(*rollouts, strict=True):
+        for expected, actual in zip(theirs, ours, strict=True):
+            assert th.allclose(actual, expected.view(actual.shape), atol=1e-5)
 
 
 class RecordTopLayer(BaseCallback):
