@@ -272,8 +272,8 @@ def test_an_update_equals_sb3_contribs_on_the_same_rollout(variant):
 
 
 @pytest.mark.parametrize("variant", POLICY_VARIANTS)
-def test_rollouts_with_argmax_actions_equal_sb3_contribs(variant):
-    settings = dict(n_steps=N_STEPS, batch_size=4 * N_STEPS, seed=0)
+def test_training_with_argmax_actions_follows_sb3_contrib(variant):
+    settings = dict(n_steps=N_STEPS, batch_size=4 * N_STEPS, n_epochs=2, seed=0)
     policy_kwargs = {"lstm_hidden_size": 16, "net_arch": [16], **POLICY_VARIANTS[variant]}
     agents = [
         agent_class("MlpLstmPolicy", scheduled_vec_env(), policy_kwargs=policy_kwargs, **settings)
@@ -284,12 +284,16 @@ def test_rollouts_with_argmax_actions_equal_sb3_contribs(variant):
     for agent, distribution in zip(agents, (sb3_distributions, rl_lstm_distributions), strict=True):
         _, callback = agent._setup_learn(10 * N_STEPS, None)
         rollouts.append([])
-        with mock.patch.object(distribution.CategoricalDistribution, "sample", lambda d: d.mode()):
-            for _ in range(3):  # states carried across rollouts, episodes ending anywhere
+        with (
+            mock.patch.object(distribution.CategoricalDistribution, "sample", lambda d: d.mode()),
+            mock.patch("numpy.random.randint", return_value=0),  # no random cut of a sequence
+        ):
+            for _ in range(3):  # states carried across rollouts and updates
                 agent.collect_rollouts(agent.env, callback, agent.rollout_buffer, N_STEPS)
                 buffer = agent.rollout_buffer
                 fields = ("values", "log_probs", "rewards", "advantages", "returns")
                 rollouts[-1].append([th.as_tensor(getattr(buffer, f)).clone() for f in fields])
+                agent.train()
     for theirs, ours in zip(*rollouts, strict=True):
         for expected, actual in zip(theirs, ours, strict=True):
             assert th.allclose(actual, expected.view(actual.shape), atol=1e-5)
