@@ -225,22 +225,32 @@ def speed(args: argparse.Namespace) -> None:
     print("| agent | seed | env steps | seconds |")
     print("|---|---|---|---|")
     solve_seconds: dict[str, list[float]] = {name: [] for name in AGENTS}
+    trained = {name: [0, 0.0] for name in AGENTS}  # env steps and seconds over all runs
     for seed in range(args.solve_seeds):
         for name in AGENTS:
             steps, seconds = time_to_solve(
                 name, seed, args.max_solve_steps, args.eval_every, args.eval_episodes, device
             )
             solve_seconds[name].append(seconds if steps is not None else float("inf"))
+            trained[name][0] += steps or args.max_solve_steps
+            trained[name][1] += seconds
             shown = f"{steps}" if steps is not None else f"not solved in {args.max_solve_steps}"
             print(f"| {name} | {seed} | {shown} | {seconds:.1f} |")
     # Steps to solve vary a lot from seed to seed (for both agents alike): the mean over
     # seeds is shown beside the median.
     for statistic in (np.median, np.mean):
         ours, theirs = (statistic(solve_seconds[n]) for n in ("rl_lstm", "sb3-contrib"))
+        with np.errstate(invalid="ignore"):  # inf / inf when neither solved: nan
+            share = ours / theirs
         print(
             f"\n{statistic.__name__} seconds to solve: rl_lstm {ours:.1f}, sb3-contrib "
-            f"{theirs:.1f}; rl_lstm takes {ours / theirs:.2f} of sb3-contrib's time"
+            f"{theirs:.1f}; rl_lstm takes {share:.2f} of sb3-contrib's time"
         )
+    ours, theirs = (1e3 * trained[n][1] / trained[n][0] for n in ("rl_lstm", "sb3-contrib"))
+    print(
+        f"\ntraining ms per env step over all runs (less seed luck): rl_lstm {ours:.3f}, "
+        f"sb3-contrib {theirs:.3f}; ratio {ours / theirs:.3f}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
