@@ -40,9 +40,11 @@ def play_episodes(
     must then render ``rgb_array``). Play begins with a trial; with ``whole_trials`` it goes on
     until the trial in progress ends, so that every trial played is complete.
     """
-    rule = StateResetRule(MemoryMode.EPISODE)
-    if isinstance(model, RecurrentPPO):
-        rule = StateResetRule(model.memory, model.trial_returns)
+    rule = (
+        StateResetRule(model.memory, model.trial_returns)
+        if isinstance(model, RecurrentPPO)
+        else StateResetRule(MemoryMode.EPISODE)
+    )
     returns: list[float] = []
     lengths: list[int] = []
     frames: list[np.ndarray] = []
