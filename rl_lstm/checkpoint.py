@@ -32,6 +32,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from torch import nn
 
 from rl_lstm import torch_layers
+from rl_lstm.flat_parameters import flat_optimizer_state
 
 if TYPE_CHECKING:
     from rl_lstm.ppo import RecurrentPPO
@@ -340,7 +341,14 @@ def load_model(
         check_for_correct_spaces(model.env, observation_space, action_space)
     model._setup_model()
     model.policy.load_state_dict(tensors["policy"])
-    model.policy.optimizer.load_state_dict(tensors["optimizer"])
+    optimizer_state = tensors["optimizer"]
+    if len(optimizer_state["param_groups"][0]["params"]) != len(
+        model.policy.optimizer.param_groups[0]["params"]
+    ):  # saved before the parameters were packed (rl_lstm.flat_parameters)
+        optimizer_state = flat_optimizer_state(
+            optimizer_state, model.policy.flat_parameters.parameters
+        )
+    model.policy.optimizer.load_state_dict(optimizer_state)
     model.num_timesteps = config["num_timesteps"]
     model._n_updates = config["n_updates"]
     if config["n_envs"] == model.n_envs:

@@ -19,6 +19,7 @@ from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
 from rl_lstm.distributions import CategoricalDistribution
+from rl_lstm.flat_parameters import ELEMENTWISE_OPTIMIZERS, FlatParameters
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 LSTMState = tuple[th.Tensor, th.Tensor]
@@ -259,9 +260,30 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
             self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
         self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
+        self._pack_parameters(keep_optimizer_state=False)
+
+    def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
+        """Put the parameters in :class:`FlatParameters` and rebuild the optimizer on them:
+        on the flat buffer itself when it updates each element on its own."""
+        state = self.optimizer.state_dict()
+        self.flat_parameters = FlatParameters(self.parameters())
+        elementwise = issubclass(self.optimizer_class, ELEMENTWISE_OPTIMIZERS)
+        parameters = [self.flat_parameters.data] if elementwise else self.flat_parameters.parameters
+        self.optimizer = self.optimizer_class(
+            parameters, lr=self.optimizer.param_groups[0]["lr"], **self.optimizer_kwargs
+        )
+        if keep_optimizer_state:
+            self.optimizer.load_state_dict(state)
         # Fused and foreach optimizer kernels leave the weights' version counters as they
         # were, so an optimizer step clears the cache itself.
         self.optimizer.register_step_post_hook(lambda *_: self._step_weights_cache.clear())
+
+    def _apply(self, fn: Any, recurse: bool = True) -> RecurrentActorCriticPolicy:
+        # Moving to a device or dtype gives the parameters new storage: pack them again.
+        super()._apply(fn, recurse)
+        if hasattr(self, "flat_parameters"):
+            self._pack_parameters()
+        return self
 
     def _step_weights(self, lstms: tuple[nn.LSTM, ...]) -> list[StepWeights]:
         """:func:`stacked_weights` of ``lstms``, rebuilt only when a weight changed

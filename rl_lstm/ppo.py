@@ -36,16 +36,6 @@ def _approx_kl(ratio: th.Tensor) -> th.Tensor:
     return th.mean((ratio - 1) - th.log(ratio))
 
 
-def clip_grad_norm(parameters: list[th.Tensor], max_norm: float) -> th.Tensor:
-    """Scale the gradients of ``parameters`` in place to a total 2-norm of at most ``max_norm``
-    and return the norm they had: ``th.nn.utils.clip_grad_norm_`` for one device and dtype,
-    without its per-call grouping and checks, which cost as much as the clipping here."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total_norm = th.linalg.vector_norm(th.stack(th._foreach_norm(grads)))
-    th._foreach_mul_(grads, (max_norm / (total_norm + 1e-6)).clamp_(max=1.0))
-    return total_norm
-
-
 def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
     if not condition:
         raise ValueError(f"{name}={value!r} is invalid: {allowed}")
@@ -168,8 +158,6 @@ class RecurrentPPO(OnPolicyAlgorithm):
         ).to(self.device)
         if not isinstance(self.policy, RecurrentActorCriticPolicy):
             raise TypeError(f"policy must subclass {RecurrentActorCriticPolicy.__name__}")
-        # Listed once: walking the module tree each minibatch costs more than clipping.
-        self._trained_parameters = list(self.policy.parameters())
         lstm = self.policy.lstm_actor
         self.rollout_buffer = SequenceRolloutBuffer(
             self.n_steps,
@@ -308,6 +296,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
         if self.clip_range_vf is not None:
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
         buffer = self.rollout_buffer
+        parameters = self.policy.flat_parameters
+        parameters.attach()
         history: dict[str, list[th.Tensor]] = {
             name: [] for name in ("pg", "value", "entropy", "grad_norm")
         }
@@ -347,9 +337,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
                             print(f"Early stopping at epoch {epoch}: approx KL {approx_kl:.3f}")
                         break
 
-                self.policy.optimizer.zero_grad()
+                parameters.zero_grad()
                 loss.backward()
-                grad_norm = clip_grad_norm(self._trained_parameters, self.max_grad_norm)
+                grad_norm = parameters.clip_grad_norm(self.max_grad_norm)
                 self.policy.optimizer.step()
 
                 history["pg"].append(policy_loss.detach())

@@ -75,6 +75,39 @@ def test_load_restores_optimizer_states_and_normalization_to_resume(tmp_path):
     assert loaded.num_timesteps == model.num_timesteps + 64
 
 
+def test_optimizer_state_saved_per_parameter_still_loads(tmp_path):
+    model = trained_model()
+    flat_adam = model.policy.optimizer
+    flat_state = flat_adam.state_dict()
+    parameters = model.policy.flat_parameters.parameters
+    # A checkpoint from before the parameters were packed: Adam's state per parameter.
+    per_parameter = th.optim.Adam(parameters)
+    group = flat_state["param_groups"][0]
+    moments = {
+        key: flat_state["state"][0][key].split([p.numel() for p in parameters])
+        for key in ("exp_avg", "exp_avg_sq")
+    }
+    per_parameter.load_state_dict(
+        {
+            "state": {
+                index: {
+                    "step": flat_state["state"][0]["step"],
+                    **{key: moments[key][index].view_as(p) for key in moments},
+                }
+                for index, p in enumerate(parameters)
+            },
+            "param_groups": [{**group, "params": list(range(len(parameters)))}],
+        }
+    )
+    model.policy.optimizer = per_parameter
+    model.save(tmp_path / "model.zip")
+    model.policy.optimizer = flat_adam
+    loaded = RecurrentPPO.load(tmp_path / "model.zip").policy.optimizer.state_dict()
+    for key in ("step", "exp_avg", "exp_avg_sq"):
+        assert th.equal(loaded["state"][0][key], flat_state["state"][0][key])
+    assert loaded["param_groups"] == flat_state["param_groups"]
+
+
 def test_loading_into_an_env_with_other_spaces_is_refused(tmp_path):
     trained_model().save(tmp_path / "model.zip")
     with pytest.raises(ValueError, match="Observation spaces do not match"):
