@@ -297,7 +297,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
         buffer = self.rollout_buffer
         parameters = self.policy.flat_parameters
-        parameters.attach()
+        parameters.attach()  # parameters replaced since the last update rejoin the flat buffers
         history: dict[str, list[th.Tensor]] = {
             name: [] for name in ("pg", "value", "entropy", "grad_norm")
         }
