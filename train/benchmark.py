@@ -183,9 +183,10 @@ def compute_floor(config: str, device: str, repeats: int = 25) -> float:
     return n_steps * n_envs / seconds
 
 
-def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
-    """Median of the ratios of runs made side by side (robust to the machine's load drifting)."""
-    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
+def round_ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Ratios of runs made side by side in each round: their median is robust to the
+    machine's load drifting, their spread shows how far it moves them."""
+    return [n / d for n, d in zip(numerators, denominators, strict=True)]
 
 
 def speed(args: argparse.Namespace) -> None:
@@ -203,6 +204,7 @@ def speed(args: argparse.Namespace) -> None:
     )
     print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
     print("|---|---|---|---|---|---|")
+    spreads = []
     for config in CONFIGS:
         runs: dict[str, list[float]] = {name: [] for name in [*AGENTS, "floor"]}
         for repeat in range(args.repeats):
@@ -213,11 +215,18 @@ def speed(args: argparse.Namespace) -> None:
         ours, theirs, floor = (
             statistics.median(runs[name]) for name in ("rl_lstm", "sb3-contrib", "floor")
         )
+        ratios = round_ratios(runs["rl_lstm"], runs["sb3-contrib"])
+        of_floor = round_ratios(runs["rl_lstm"], runs["floor"])
+        ratio, floor_share = statistics.median(ratios), statistics.median(of_floor)
         print(
             f"| {config} {CONFIGS[config]} | {theirs:.0f} | {ours:.0f} "
-            f"| {paired_ratio(runs['rl_lstm'], runs['sb3-contrib']):.1f}x "
-            f"| {floor:.0f} | {paired_ratio(runs['rl_lstm'], runs['floor']):.2f} |"
+            f"| {ratio:.1f}x | {floor:.0f} | {floor_share:.2f} |"
         )
+        spreads.append(
+            f"{config}: ratio {', '.join(f'{r:.1f}x' for r in ratios)}, "
+            f"rl_lstm / floor {', '.join(f'{r:.2f}' for r in of_floor)}"
+        )
+    print("\nRound by round: " + "; ".join(spreads))
     if args.solve_seeds == 0:
         return
     print(f"\n## Time to solve config a (deterministic eval of {args.eval_episodes} episodes")
