@@ -225,10 +225,25 @@ ROLLOUT_FIELDS += ("log_probs", "episode_starts", "hidden_states_pi", "cell_stat
 ROLLOUT_FIELDS += ("hidden_states_vf", "cell_states_vf")
 
 
-@pytest.mark.parametrize("variant", POLICY_VARIANTS)
-def test_an_update_equals_sb3_contribs_on_the_same_rollout(variant):
+# SGD steps each parameter (it is not on the flat buffer), Adam the flat buffer.
+OPTIMIZERS = {
+    "adam": {},
+    "sgd": {"optimizer_class": th.optim.SGD, "optimizer_kwargs": {"momentum": 0.9}},
+}
+
+
+@pytest.mark.parametrize(
+    ("variant", "optimizer"),
+    [(variant, "adam") for variant in POLICY_VARIANTS] + [("separate", "sgd")],
+)
+def test_an_update_equals_sb3_contribs_on_the_same_rollout(variant, optimizer):
     settings = dict(n_steps=N_STEPS, batch_size=4 * N_STEPS, n_epochs=4, ent_coef=0.01, seed=0)
-    policy_kwargs = {"lstm_hidden_size": 16, "net_arch": [16], **POLICY_VARIANTS[variant]}
+    policy_kwargs = {
+        "lstm_hidden_size": 16,
+        "net_arch": [16],
+        **POLICY_VARIANTS[variant],
+        **OPTIMIZERS[optimizer],
+    }
     theirs = sb3_contrib.RecurrentPPO(
         "MlpLstmPolicy", scheduled_vec_env(), policy_kwargs=policy_kwargs, **settings
     )
