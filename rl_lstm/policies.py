@@ -265,15 +265,15 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
         """Put the parameters in :class:`FlatParameters` and rebuild the optimizer on them:
         on the flat buffer itself when it updates each element on its own."""
-        state = self.optimizer.state_dict()
+        previous = self.optimizer
         self.flat_parameters = FlatParameters(self.parameters())
         elementwise = issubclass(self.optimizer_class, ELEMENTWISE_OPTIMIZERS)
         parameters = [self.flat_parameters.data] if elementwise else self.flat_parameters.parameters
         self.optimizer = self.optimizer_class(
-            parameters, lr=self.optimizer.param_groups[0]["lr"], **self.optimizer_kwargs
+            parameters, lr=previous.param_groups[0]["lr"], **self.optimizer_kwargs
         )
         if keep_optimizer_state:
-            self.optimizer.load_state_dict(state)
+            self.optimizer.load_state_dict(previous.state_dict())
         # Fused and foreach optimizer kernels leave the weights' version counters as they
         # were, so an optimizer step clears the cache itself.
         self.optimizer.register_step_post_hook(lambda *_: self._step_weights_cache.clear())
@@ -281,8 +281,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def _apply(self, fn: Any, recurse: bool = True) -> RecurrentActorCriticPolicy:
         # Moving to a device or dtype gives the parameters new storage: pack them again.
         super()._apply(fn, recurse)
-        if hasattr(self, "flat_parameters"):
-            self._pack_parameters()
+        self._pack_parameters()
         return self
 
     def _step_weights(self, lstms: tuple[nn.LSTM, ...]) -> list[StepWeights]:
