@@ -118,12 +118,20 @@ class TrainingClock(BaseCallback):
             self.training_seconds += time.perf_counter() - self._resumed
 
 
-def steps_per_second(name: str, config: str, seed: int, steps: int, device: str) -> float:
-    """Env-steps/s of a fresh agent over its first ``steps`` steps."""
-    agent = make_agent(name, config, seed, device)
-    clock = TrainingClock(None, 0, 0)
-    agent.learn(steps, callback=clock)
-    return agent.num_timesteps / clock.training_seconds
+def steps_per_second(
+    name: str, config: str, seed: int, steps: int, device: str, min_seconds: float = 0.0
+) -> tuple[float, float, int]:
+    """Env-steps/s of fresh agents over their first ``steps`` steps, repeated until they have
+    trained ``min_seconds`` in all (steps over seconds of all runs); the seconds and runs."""
+    total_steps, seconds, runs = 0, 0.0, 0
+    while runs == 0 or seconds < min_seconds:
+        agent = make_agent(name, config, seed, device)
+        clock = TrainingClock(None, 0, 0)
+        agent.learn(steps, callback=clock)
+        total_steps += agent.num_timesteps
+        seconds += clock.training_seconds
+        runs += 1
+    return total_steps / seconds, seconds, runs
 
 
 def time_to_solve(
@@ -200,17 +208,25 @@ def speed(args: argparse.Namespace) -> None:
     )
     print(
         f"\n## Env-steps/s over the first {args.steps} steps: medians over {args.repeats} rounds "
-        "of one run each (ratios: median of each round's ratio)\n"
+        "(ratios: median of each round's ratio); in a round, sb3-contrib trains once and rl_lstm "
+        "as many times as it takes to train as long\n"
     )
     print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
     print("|---|---|---|---|---|---|")
-    spreads = []
+    spreads, repeated = [], []
     for config in CONFIGS:
         runs: dict[str, list[float]] = {name: [] for name in [*AGENTS, "floor"]}
         for repeat in range(args.repeats):
-            # Alternated, so the agents and the floor see the same machine load.
-            for name in AGENTS:
-                runs[name].append(steps_per_second(name, config, repeat, args.steps, device))
+            # Alternated, so the agents and the floor see the same machine load. The machine's
+            # speed swings within seconds: the faster agent runs again until it has trained as
+            # long as the slower one, so that both figures average over the same swings.
+            rate, seconds, _ = steps_per_second("sb3-contrib", config, repeat, args.steps, device)
+            runs["sb3-contrib"].append(rate)
+            rate, _, n_runs = steps_per_second(
+                "rl_lstm", config, repeat, args.steps, device, min_seconds=seconds
+            )
+            runs["rl_lstm"].append(rate)
+            repeated.append(n_runs)
             runs["floor"].append(compute_floor(config, device))
         ours, theirs, floor = (
             statistics.median(runs[name]) for name in ("rl_lstm", "sb3-contrib", "floor")
@@ -227,6 +243,7 @@ def speed(args: argparse.Namespace) -> None:
             f"rl_lstm / floor {', '.join(f'{r:.2f}' for r in of_floor)}"
         )
     print("\nRound by round: " + "; ".join(spreads))
+    print(f"rl_lstm runs per round: {min(repeated)} to {max(repeated)}")
     if args.solve_seeds == 0:
         return
     print(f"\n## Time to solve config a (deterministic eval of {args.eval_episodes} episodes")
