@@ -27,7 +27,9 @@ class CategoricalDistribution(sb3_distributions.CategoricalDistribution):
         return self.log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> th.Tensor:
-        return -(self.log_probs.exp() * self.log_probs).sum(-1)
+        # As torch's Categorical: an impossible action (log p = -inf) adds 0, not 0 * -inf = nan.
+        log_probs = self.log_probs.clamp(min=th.finfo(self.log_probs.dtype).min)
+        return -(log_probs.exp() * log_probs).sum(-1)
 
     def sample(self) -> th.Tensor:
         # Gumbel-max: argmax(log p + G) with G = -log(Exponential(1)) is a sample of p.
