@@ -29,12 +29,3 @@ def test_each_preset_names_a_registered_env_and_parses_as_a_command_line(env_id)
 def test_any_other_id_gets_the_defaults_and_module_prefixes_are_ignored():
     assert preset_for("Acrobot-v1") == DEFAULTS
     assert preset_for("envs:TMaze-v0") == preset_for("TMaze-v0")
-
-
-def test_flags_override_the_preset_and_memory_follows_the_algorithm():
-    config = parse_args(["--env", "TrialBandit-5arm-v0", "--n-steps", "50", "--net-arch"]).config
-    assert (config.n_steps, config.net_arch, config.memory) == (50, [], "trial")
-    reference = parse_args(["--env", "TrialBandit-5arm-v0", "--algo", "sb3-contrib"]).config
-    assert reference.memory == "episode"
-    decaying = parse_args(["--env", "TMaze-v0", "--learning-rate", "lin_3e-4"]).config
-    assert decaying.learning_rate == "lin_3e-4"
