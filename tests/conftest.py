@@ -1,8 +1,9 @@
-"""Shared test fixtures: a scripted env whose episode and trial boundaries are known."""
+"""Shared test fixtures: scripted envs whose episode and trial boundaries are known."""
 
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -50,6 +51,53 @@ def scheduled_vec_env(lengths: tuple[int | None, ...] = (1, 12, None, 1000), see
     venv = DummyVecEnv([lambda length=length: ScheduledEpisodesEnv(length) for length in lengths])
     venv.seed(seed)
     return venv
+
+
+class NumberedEpisodesEnv(gym.Env):
+    """Episodes of ``length`` steps; the k-th episode to end pays ``sign * k`` at its last step
+    (returns 1, 2, 3 ... or their negatives). A reset begins a trial after every
+    ``episodes_per_trial`` episodes ended. Frames show the step within the episode (grey 40 * t)."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        length: int = 2,
+        sign: float = 1.0,
+        episodes_per_trial: int = 1,
+        render_mode: str | None = None,
+    ) -> None:
+        self.observation_space = spaces.Box(0.0, 1.0, (2,), np.float32)
+        self.action_space = spaces.Discrete(2)
+        self.length, self.sign, self.episodes_per_trial = length, sign, episodes_per_trial
+        self.render_mode = render_mode
+        self.episodes_ended = self.t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.t = 0
+        trial_start = self.episodes_ended % self.episodes_per_trial == 0
+        return self._obs(), {"trial_start": trial_start}
+
+    def step(self, action):
+        self.t += 1
+        done = self.t >= self.length
+        self.episodes_ended += done
+        reward = self.sign * self.episodes_ended if done else 0.0
+        return self._obs(), reward, done, False, {}
+
+    def render(self) -> np.ndarray:
+        return np.full((16, 16, 3), 40 * self.t, np.uint8)
+
+    def _obs(self) -> np.ndarray:
+        return np.array([self.t / self.length, 1.0], np.float32)
+
+
+def numbered_vec_env(n_envs: int = 1, **kwargs: Any):
+    """``n_envs`` monitored NumberedEpisodesEnv, each numbering its own episodes."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
+
+    return VecMonitor(DummyVecEnv([lambda: NumberedEpisodesEnv(**kwargs)] * n_envs))
 
 
 @pytest.fixture

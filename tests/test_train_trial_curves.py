@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pandas as pd
 import pytest
-from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
-from rl_lstm import RecurrentPPO
 from tests.test_train_ppo import only_run, train, wandb_records
-from train.evaluation import play_episodes
 from train.trial_curves import TrialTracker
 
 EPISODE_KEYS = [f"trial_episode_{k}_return" for k in range(1, 11)]
@@ -39,24 +35,6 @@ def test_tracker_says_nothing_for_envs_without_trials():
     for _ in range(3):
         tracker.update(np.array([True]), [{"episode": {"r": 1.0}}], [{}])
     assert tracker.metrics("eval") == {}
-
-
-def test_evaluation_plays_whole_trials_each_from_a_trial_start():
-    env = VecMonitor(DummyVecEnv([lambda: gym.make("TrialBandit-5arm-v0", episodes_per_trial=3)]))
-    env.seed(0)
-    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=8, batch_size=8, memory="trial")
-    # 4 episodes asked: two whole trials. The auto-reset after the last one begins a trial
-    # that the next call's reset would continue: the next call still plays one whole trial.
-    for n_episodes, n_trials in ((4, 2), (2, 1)):
-        episodes = play_episodes(model, env, n_episodes, whole_trials=True)
-        assert len(episodes.returns) == 3 * n_trials
-        assert list(episodes.trials.trial_returns) == [
-            sum(episodes.returns[3 * i : 3 * i + 3]) for i in range(n_trials)
-        ]
-        assert set(episodes.trials.metrics("eval")) == {
-            *(f"eval/{key}" for key in EPISODE_KEYS[:3]),
-            "eval/mean_trial_return",
-        }
 
 
 @pytest.fixture(scope="module")
