@@ -106,6 +106,13 @@ class RecurrentPPO(OnPolicyAlgorithm):
         _require(n_envs >= 1, "n_envs", n_envs, "must be >= 1")
         _require(max_grad_norm > 0, "max_grad_norm", max_grad_norm, "must be > 0")
         _require(target_kl is None or target_kl > 0, "target_kl", target_kl, "None or > 0")
+        if isinstance(learning_rate, int | float):
+            _require(
+                0 < learning_rate < float("inf"),
+                "learning_rate",
+                learning_rate,
+                "must be a finite number > 0 (or a schedule)",
+            )
         for name, value in (("clip_range", clip_range), ("clip_range_vf", clip_range_vf)):
             if isinstance(value, int | float):
                 _require(value > 0, name, value, "must be > 0 (or a schedule)")
