@@ -210,3 +210,19 @@ def test_a_second_ctrl_c_aborts_at_once(sigint_handler):
     with pytest.raises(KeyboardInterrupt):
         model.learn(64, callback=CallbackList([RaiseSigint(at=5, times=2), StopOnInterrupt()]))
     assert model.num_timesteps == 5
+    assert signal.getsignal(signal.SIGINT) is previous_handler
+
+
+class Crash(BaseCallback):
+    def _on_step(self) -> bool:
+        raise RuntimeError("the env crashed")
+
+
+def test_restore_puts_the_previous_handler_back_after_learn_raised(sigint_handler):
+    model, _ = tiny_model()
+    stop = StopOnInterrupt()
+    with pytest.raises(RuntimeError, match="the env crashed"):
+        model.learn(64, callback=CallbackList([stop, Crash()]))
+    assert signal.getsignal(signal.SIGINT) == stop._handle  # SB3 skips the end of training
+    stop.restore()
+    assert signal.getsignal(signal.SIGINT) is previous_handler

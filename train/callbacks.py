@@ -120,7 +120,9 @@ class TrialCurves(BaseCallback):
 class StopOnInterrupt(BaseCallback):
     """The first Ctrl-C stops training after the current step (so a checkpoint can be saved).
 
-    A second Ctrl-C aborts at once.
+    A second Ctrl-C aborts at once. The previous Ctrl-C handler comes back when training ends
+    or aborts; SB3 skips the end of training when ``learn`` raises, so callers whose ``learn``
+    may raise call :meth:`restore` themselves.
     """
 
     def __init__(self) -> None:
@@ -133,6 +135,7 @@ class StopOnInterrupt(BaseCallback):
 
     def _handle(self, _signum: int, _frame: object) -> None:
         if self.interrupted:
+            self.restore()
             raise KeyboardInterrupt
         self.interrupted = True
         tqdm.write("Ctrl-C: stopping after this step and saving a checkpoint (again to abort)")
@@ -141,4 +144,10 @@ class StopOnInterrupt(BaseCallback):
         return not self.interrupted
 
     def _on_training_end(self) -> None:
-        signal.signal(signal.SIGINT, self._previous_handler)
+        self.restore()
+
+    def restore(self) -> None:
+        """Put back the Ctrl-C handler that was in force before training (once)."""
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
