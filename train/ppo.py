@@ -120,6 +120,7 @@ def train(args: Arguments) -> int:
     if tracker:  # so that a resumed run logs to the same W&B run
         cfg = dataclasses.replace(cfg, wandb_run_id=tracker.run.id)
     cfg.save(run.config)
+    interrupt = StopOnInterrupt()
     try:
         if args.resume:
             model = load_model(cfg, run.latest, train_env, cfg.device)
@@ -142,7 +143,6 @@ def train(args: Arguments) -> int:
             tracker,
             best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
         )
-        interrupt = StopOnInterrupt()
         callbacks = CallbackList(
             [ProgressBar(cfg.total_timesteps), TrialCurves(), evaluation, interrupt]
         )
@@ -161,6 +161,7 @@ def train(args: Arguments) -> int:
         print_summary(run, evaluation, tracker, model.num_timesteps)
         return 0
     finally:
+        interrupt.restore()
         if tracker:
             tracker.finish()
         train_env.close()
