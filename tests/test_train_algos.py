@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
+import pickle
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -53,6 +58,14 @@ def test_each_algo_name_gives_its_class(algo, cls):
     assert algo_class(algo) is cls
 
 
+def test_an_unknown_algo_name_is_a_value_error_listing_the_known_ones():
+    with pytest.raises(ValueError) as error:
+        algo_class("typo")
+    assert str(error.value) == (
+        "unknown algo 'typo': known algos are rl_lstm, sb3-contrib, ppo, ppo-framestack"
+    )
+
+
 @pytest.mark.parametrize("value", [3e-4, 0.2, 1])
 def test_a_number_is_a_constant_passed_through_unchanged(value):
     assert schedule(value) is value
@@ -66,9 +79,12 @@ def test_lin_x_decays_linearly_from_x_at_the_start_to_zero_at_the_end():
     assert decaying(0.25) == pytest.approx(0.2, rel=1e-12)
 
 
-@pytest.mark.parametrize("text", ["fast", "lin_", "lin_x"])
-def test_a_malformed_schedule_string_raises_a_value_error(text):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "text", ["fast", "lin_", "lin_x", "0.5", "lin_-1", "lin_0", "lin_nan", "lin_inf", "nan"]
+)
+def test_a_string_other_than_lin_of_a_positive_finite_number_raises_a_value_error(text):
+    expected = f"schedule {text!r} is not a number or lin_<x> with x a positive finite number"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
         schedule(text)
 
 
@@ -207,16 +223,82 @@ def test_load_model_restores_the_saved_weights_in_the_same_class(tmp_path, algo)
     assert all(torch.equal(saved[key], restored[key]) for key in saved)
 
 
+@pytest.mark.parametrize("zipped", [False, True])
 @pytest.mark.parametrize("algo", ALGOS)
-def test_a_file_that_is_not_a_checkpoint_gives_a_usage_error(tmp_path, algo):
+def test_a_file_that_is_not_a_checkpoint_gives_a_usage_error(tmp_path, algo, zipped):
     path = tmp_path / "latest.zip"
-    path.write_text("not a zip file")
+    if zipped:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("notes.txt", "a zip of something else")
+    else:
+        path.write_text("not a zip file")
     with pytest.raises(UsageError, match=f"^cannot load checkpoint {path}: "):
         load_model(small(algo), path, None, "cpu")
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict:
+    """A checkpoint saved by each algorithm."""
+    folder = tmp_path_factory.mktemp("checkpoints")
+    for algo in ALGOS:
+        cfg = small(algo)
+        make_model(cfg, env_for(cfg)).save(folder / f"{algo}.zip")
+    return {algo: folder / f"{algo}.zip" for algo in ALGOS}
+
+
+SAVED_BY = {
+    "rl_lstm": "rl_lstm",
+    "sb3-contrib": "sb3-contrib",
+    "ppo": "ppo or ppo-framestack",
+    "ppo-framestack": "ppo or ppo-framestack",
+}
+
+
+@pytest.mark.parametrize("saved", ALGOS)
+@pytest.mark.parametrize("loaded", ALGOS)
+def test_a_checkpoint_of_another_algorithm_gives_a_usage_error_naming_both(
+    checkpoints, saved, loaded
+):
+    path = checkpoints[saved]
+    if algo_class(saved) is algo_class(loaded):
+        assert type(load_model(small(loaded), path, None, "cpu")) is algo_class(saved)
+        return
+    expected = f"cannot load checkpoint {path} as {loaded}: it was saved by {SAVED_BY[saved]}"
+    with pytest.raises(UsageError, match=f"^{re.escape(expected)}$"):
+        load_model(small(loaded), path, None, "cpu")
+
+
+class LeavesAMark:
+    """Unpickling this creates a file: a stand-in for code a foreign checkpoint could run."""
+
+    def __init__(self, mark):
+        self.mark = mark
+
+    def __reduce__(self):
+        return (self.mark.touch, ())
+
+
+def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_unpickled(
+    tmp_path,
+):
+    mark = tmp_path / "unpickled"
+    payload = base64.b64encode(pickle.dumps(LeavesAMark(mark))).decode()
+    data = {
+        "policy_class": {
+            ":serialized:": payload,
+            "__module__": "sb3_contrib.common.recurrent.policies",
+        }
+    }
+    path = tmp_path / "latest.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data", json.dumps(data))
+    with pytest.raises(UsageError, match="as ppo: it was saved by sb3-contrib"):
+        load_model(small("ppo"), path, None, "cpu")
+    assert not mark.exists()
 
 
 def test_an_sb3_checkpoint_loaded_as_rl_lstm_gives_a_usage_error(tmp_path):
     cfg = small("ppo")
     make_model(cfg, env_for(cfg)).save(tmp_path / "ppo.zip")
-    with pytest.raises(UsageError, match="is not an rl_lstm checkpoint"):
+    with pytest.raises(UsageError, match="as rl_lstm: it was saved by ppo"):
         load_model(small("rl_lstm"), tmp_path / "ppo.zip", None, "cpu")

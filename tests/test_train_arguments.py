@@ -82,6 +82,9 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
 }
 
 
+SCHEDULE = "is not a positive finite number or lin_<positive finite number>"
+
+
 def usage_error(capsys, argv: list[str]) -> str:
     """The message of the usage error that ``argv`` must give (argparse exits with 2)."""
     with pytest.raises(SystemExit) as exit_info:
@@ -185,17 +188,17 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--n-epochs", "0"], "argument --n-epochs: '0' is not a positive integer"),
         (["--batch-size", "2.5"], "argument --batch-size: '2.5' is not a positive integer"),
         (["--net-arch", "64", "0"], "argument --net-arch: '0' is not a positive integer"),
-        (["--ent-coef", "-0.1"], "argument --ent-coef: '-0.1' is not a non-negative number"),
+        (["--ent-coef", "-0.1"], "argument --ent-coef: '-0.1' is not a non-negative finite number"),
         (["--gae-lambda", "0"], "argument --gae-lambda: '0' is not a number in (0, 1]"),
         (
             ["--learning-rate", "fast"],
-            "argument --learning-rate: 'fast' is not a positive number or lin_<number>",
+            f"argument --learning-rate: 'fast' {SCHEDULE}",
         ),
         (
             ["--clip-range", "lin_0"],
-            "argument --clip-range: 'lin_0' is not a positive number or lin_<number>",
+            f"argument --clip-range: 'lin_0' {SCHEDULE}",
         ),
-        (["--target-kl", "0"], "argument --target-kl: '0' is not > 0 or none"),
+        (["--target-kl", "0"], "argument --target-kl: '0' is not a positive finite number or none"),
         (["--seq-len", "-4"], "argument --seq-len: '-4' is not > 0 or none"),
         (["--normalize", "maybe"], "argument --normalize: 'maybe' is not true or false"),
         (["--algo", "a2c"], "argument --algo: invalid choice: 'a2c' (choose from"),
@@ -208,6 +211,35 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
 )
 def test_a_bad_value_is_a_usage_error_naming_the_flag_and_what_it_accepts(capsys, args, message):
     assert message in usage_error(capsys, ["--env", "TMaze-v0", *args])
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "NaN", "infinity"])
+@pytest.mark.parametrize(
+    ("flag", "accepted"),
+    [
+        ("--learning-rate", SCHEDULE),
+        ("--clip-range", SCHEDULE),
+        ("--clip-range-vf", "is not a positive finite number or none"),
+        ("--target-kl", "is not a positive finite number or none"),
+        ("--ent-coef", "is not a non-negative finite number"),
+        ("--vf-coef", "is not a non-negative finite number"),
+        ("--max-grad-norm", "is not a non-negative finite number"),
+        ("--gamma", "is not a number in (0, 1]"),
+        ("--gae-lambda", "is not a number in (0, 1]"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_a_usage_error_naming_the_flag(
+    capsys, flag, accepted, value
+):
+    error = usage_error(capsys, ["--env", "TMaze-v0", flag, value])
+    assert f"argument {flag}: '{value}' {accepted}" in error
+
+
+@pytest.mark.parametrize("value", ["lin_nan", "lin_inf", "lin_-inf", "lin_-1"])
+@pytest.mark.parametrize("flag", ["--learning-rate", "--clip-range"])
+def test_a_decaying_schedule_must_start_at_a_positive_finite_number(capsys, flag, value):
+    error = usage_error(capsys, ["--env", "TMaze-v0", flag, value])
+    assert f"argument {flag}: '{value}' {SCHEDULE}" in error
 
 
 def test_choices_are_listed_in_the_usage_error(capsys):
@@ -265,10 +297,12 @@ def test_a_resumed_run_refuses_any_other_change_naming_the_flag(saved_run, name)
         parse_args(["--resume", str(saved_run.path), *args])
 
 
-def test_a_resumed_run_refuses_other_env_options(saved_run):
-    with pytest.raises(UsageError, match="cannot change when resuming") as error:
+def test_a_resumed_run_refuses_other_env_options_naming_the_option_flag(saved_run):
+    with pytest.raises(UsageError) as error:
         parse_args(["--resume", str(saved_run.path), "--length", "30"])
-    assert "{'length': 20}" in str(error.value) and "{'length': 30}" in str(error.value)
+    assert str(error.value) == (
+        f"--length cannot change when resuming {saved_run.path} (it was 20, now 30)"
+    )
 
 
 def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):

@@ -194,6 +194,20 @@ def test_a_usage_error_shows_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("below", ["", "runs"])
+def test_a_run_dir_inside_a_file_is_a_usage_error_and_nothing_is_created(tmp_path, below):
+    afile = tmp_path / "afile"
+    afile.write_text("kept")
+    run_dir = afile / below if below else afile
+    result = train(tmp_path, "--env", "TMaze-v0", "--run-dir", str(run_dir))  # the last one counts
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: --run-dir {run_dir} is not a directory (it, or a folder above it, is a file); "
+        "pass a directory, existing or new\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"] and afile.read_text() == "kept"
+
+
 def test_resuming_as_another_env_or_algo_is_refused(tracked):
     tmp, _ = tracked
     run = only_run(tmp)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,8 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
-from train.config import TrainConfig
+from rl_lstm.checkpoint import CONFIG_FILE
+from train.config import ALGOS, TrainConfig
 from train.errors import UsageError
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
@@ -29,14 +33,24 @@ def algo_class(algo: str) -> type[BaseAlgorithm]:
         from sb3_contrib import RecurrentPPO
 
         return RecurrentPPO
-    return PPO
+    if algo in ("ppo", "ppo-framestack"):
+        return PPO
+    raise ValueError(f"unknown algo {algo!r}: known algos are {', '.join(ALGOS)}")
 
 
 def schedule(value: float | str) -> float | LinearSchedule:
     """A constant, or for ``"lin_<x>"`` a value decaying linearly from x to 0 over training."""
-    if isinstance(value, str):
-        return LinearSchedule(start=float(value.removeprefix("lin_")), end=0.0, end_fraction=1.0)
-    return value
+    if not isinstance(value, str):
+        return value
+    try:
+        start = float(value.removeprefix("lin_"))
+    except ValueError:
+        start = math.nan
+    if not (value.startswith("lin_") and 0 < start < math.inf):
+        raise ValueError(
+            f"schedule {value!r} is not a number or lin_<x> with x a positive finite number"
+        )
+    return LinearSchedule(start=start, end=0.0, end_fraction=1.0)
 
 
 def policy_name(cfg: TrainConfig, observation_space: spaces.Space) -> str:
@@ -101,11 +115,37 @@ def make_model(cfg: TrainConfig, env: VecEnv) -> BaseAlgorithm:
         raise UsageError(f"{cfg.algo} cannot be built with these settings: {error}") from error
 
 
+def _saved_by(checkpoint: Path) -> list[str]:
+    """The algos whose checkpoints look like this file, read without unpickling anything.
+
+    Empty when the file is none of theirs or cannot be read: their loaders then say why.
+    """
+    try:
+        with zipfile.ZipFile(checkpoint) as archive:
+            if CONFIG_FILE in archive.namelist():
+                return ["rl_lstm"]
+            # SB3's settings are JSON; the pickled values inside stay unread.
+            module = json.loads(archive.read("data"))["policy_class"]["__module__"]
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        return []
+    return [
+        algo
+        for algo in ALGOS
+        if module in {policy.__module__ for policy in algo_class(algo).policy_aliases.values()}
+    ]
+
+
 def load_model(
     cfg: TrainConfig, checkpoint: Path, env: VecEnv | None, device: str
 ) -> BaseAlgorithm:
     """Restore a checkpoint of ``cfg.algo``, attached to ``env`` when given."""
+    saved = _saved_by(checkpoint)
+    if saved and cfg.algo not in saved:
+        raise UsageError(
+            f"cannot load checkpoint {checkpoint} as {cfg.algo}: it was saved by "
+            f"{' or '.join(saved)}"
+        )
     try:
         return algo_class(cfg.algo).load(checkpoint, env=env, device=device)
-    except (ValueError, KeyError, OSError) as error:
+    except (ValueError, KeyError, OSError, AssertionError) as error:
         raise UsageError(f"cannot load checkpoint {checkpoint}: {error}") from error

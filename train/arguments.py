@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ def _bool(text: str) -> bool:
 
 def _schedule(text: str) -> float | str:
     value = float(text.removeprefix("lin_"))
-    if value <= 0:
+    if not 0 < value < math.inf:
         raise ValueError(text)
     return text if text.startswith("lin_") else value
 
@@ -121,15 +122,21 @@ def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 positive_int = _checked(int, lambda v: v > 0, "is not a positive integer")
-non_negative = _checked(float, lambda v: v >= 0, "is not a non-negative number")
+non_negative = _checked(float, lambda v: 0 <= v < math.inf, "is not a non-negative finite number")
 fraction = _checked(float, lambda v: 0 < v <= 1, "is not a number in (0, 1]")
 boolean = _checked(_bool, lambda v: True, "is not true or false")
-schedule = _checked(_schedule, lambda v: True, "is not a positive number or lin_<number>")
+schedule = _checked(
+    _schedule, lambda v: True, "is not a positive finite number or lin_<positive finite number>"
+)
 TYPES: dict[str, Callable[[str], Any]] = {
     "int": positive_int,
     "float": non_negative,
     "float | str": schedule,
-    "float | None": _checked(_optional(float), lambda v: v is None or v > 0, "is not > 0 or none"),
+    "float | None": _checked(
+        _optional(float),
+        lambda v: v is None or 0 < v < math.inf,
+        "is not a positive finite number or none",
+    ),
     "int | None": _checked(_optional(int), lambda v: v is None or v > 0, "is not > 0 or none"),
     "str | None": str,
     "str": str,
@@ -238,10 +245,16 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
             f"{run.path} is a run of --env {saved.env} --algo {saved.algo}; it cannot be resumed "
             f"as --env {cfg.env} --algo {cfg.algo}: start a new run instead"
         )
-    for field in dataclasses.fields(TrainConfig):
-        old, new = getattr(saved, field.name), getattr(cfg, field.name)
-        if field.name not in RESUMABLE_FIELDS and old != new:
-            flag = "--" + field.name.replace("_", "-")
+    fixed = [
+        (field.name, getattr(saved, field.name), getattr(cfg, field.name))
+        for field in dataclasses.fields(TrainConfig)
+        if field.name not in RESUMABLE_FIELDS | {"env_kwargs"}
+    ]
+    options = {**saved.env_kwargs, **cfg.env_kwargs}  # each env option is a flag of its own
+    fixed += [(name, saved.env_kwargs.get(name), cfg.env_kwargs.get(name)) for name in options]
+    for name, old, new in fixed:
+        if old != new:
+            flag = "--" + name.replace("_", "-")
             raise UsageError(
                 f"{flag} cannot change when resuming {run.path} (it was {old!r}, now {new!r})"
             )

@@ -114,7 +114,13 @@ def train(args: Arguments) -> int:
     cfg = args.config
     check_env(cfg)
     torch.set_num_threads(cfg.threads)
-    run = args.resume or RunDir.create(args.runs_parent, cfg)
+    try:
+        run = args.resume or RunDir.create(args.runs_parent, cfg)
+    except NotADirectoryError:
+        raise UsageError(
+            f"--run-dir {args.runs_parent} is not a directory (it, or a folder above it, is a "
+            "file); pass a directory, existing or new"
+        ) from None
     train_env, eval_env = make_envs(cfg, args.resume)
     tracker = Tracker.start(cfg, run.path) if cfg.track else None
     if tracker:  # so that a resumed run logs to the same W&B run
