@@ -218,6 +218,16 @@ def test_resuming_as_another_env_or_algo_is_refused(tracked):
     assert "cannot be resumed" in train(tmp, "--resume", str(run), "--algo", "ppo").stderr
 
 
+def test_a_refused_resume_leaves_the_run_as_it_was(tracked):
+    tmp, _ = tracked
+    run = only_run(tmp)
+    files = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    result = train(tmp, "--resume", str(run), "--total-timesteps", "8")
+    assert result.returncode == 2
+    assert "pass a larger --total-timesteps" in result.stderr
+    assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == files
+
+
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp_path / "runs"), *TINY],

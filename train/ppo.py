@@ -122,11 +122,7 @@ def train(args: Arguments) -> int:
             "file); pass a directory, existing or new"
         ) from None
     train_env, eval_env = make_envs(cfg, args.resume)
-    tracker = Tracker.start(cfg, run.path) if cfg.track else None
-    if tracker:  # so that a resumed run logs to the same W&B run
-        cfg = dataclasses.replace(cfg, wandb_run_id=tracker.run.id)
-    cfg.save(run.config)
-    interrupt = StopOnInterrupt()
+    tracker, interrupt = None, StopOnInterrupt()
     try:
         if args.resume:
             model = load_model(cfg, run.latest, train_env, cfg.device)
@@ -139,6 +135,11 @@ def train(args: Arguments) -> int:
                 f"the run already has {model.num_timesteps:,} of --total-timesteps "
                 f"{cfg.total_timesteps:,}; pass a larger --total-timesteps to go on"
             )
+        # Only a command that trains writes to the run: a refused one leaves it as it was.
+        tracker = Tracker.start(cfg, run.path) if cfg.track else None
+        if tracker:  # so that a resumed run logs to the same W&B run
+            cfg = dataclasses.replace(cfg, wandb_run_id=tracker.run.id)
+        cfg.save(run.config)
         model.set_logger(make_logger(run, tracker))
         evaluation = Evaluation(
             eval_env,
