@@ -305,6 +305,14 @@ def test_a_resumed_run_refuses_other_env_options_naming_the_option_flag(saved_ru
     )
 
 
+def test_a_run_saved_without_an_env_option_resumes_with_the_envs_default(saved_run):
+    saved = TrainConfig.load(saved_run.config)
+    dataclasses.replace(saved, env_kwargs={}).save(saved_run.config)
+    for flags in ([], ["--length", "10"]):
+        config = parse_args(["--resume", str(saved_run.path), *flags]).config
+        assert config == dataclasses.replace(saved, env_kwargs={"length": 10})
+
+
 def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):
     (tmp_path / "latest.zip").write_bytes(b"")
     with pytest.raises(UsageError, match="is not a run directory or a file inside one"):

@@ -176,6 +176,7 @@ def test_help_shows_the_preset_and_env_options():
         (["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8"], "--batch-size 256 exceeds"),
         (["--env", "TMaze-v0", "--algo", "ppo", "--memory", "trial"], "needs --algo rl_lstm"),
         (["--env", "TMaze-v0", "--length", "0"], "TMaze-v0 rejects its options"),
+        (["--env", "TMaze-v0", "--algo", "ppo", "--batch-size", "1"], "ppo cannot be built"),
         (["--env", "Blind-v0", "--capture-video"], "videos need rgb_array"),
     ],
 )
@@ -222,10 +223,12 @@ def test_a_refused_resume_leaves_the_run_as_it_was(tracked):
     tmp, _ = tracked
     run = only_run(tmp)
     files = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    wandb_files = sorted((tmp / "wandb").rglob("*"))
     result = train(tmp, "--resume", str(run), "--total-timesteps", "8")
     assert result.returncode == 2
     assert "pass a larger --total-timesteps" in result.stderr
     assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == files
+    assert wandb_files and sorted((tmp / "wandb").rglob("*")) == wandb_files  # no new W&B run
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path):

@@ -270,8 +270,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
 
     resume = RunDir.find(known.resume) if known.resume else None
     if resume:
-        base = TrainConfig.load(resume.config)
-        env_defaults = {**env_options(resolve_env_id(base.env)), **base.env_kwargs}
+        saved = TrainConfig.load(resume.config)
+        # Env options the saved config lacks are those the run was made with: the defaults.
+        env_defaults = {**env_options(resolve_env_id(saved.env)), **saved.env_kwargs}
+        base = dataclasses.replace(saved, env_kwargs=env_defaults)
     elif known.env:
         spec = resolve_env_id(known.env)
         preset = dataclasses.asdict(preset_for(known.env))

@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import gymnasium as gym
 import torch
@@ -109,24 +110,28 @@ def print_summary(run: RunDir, evaluation: Evaluation, tracker: Tracker | None, 
         print(f"  {name:<19}{value}")
 
 
+def new_run_dir(parent: Path, cfg: TrainConfig) -> RunDir:
+    """:meth:`RunDir.create`, with a usage error where ``--run-dir`` lies inside a file."""
+    try:
+        return RunDir.create(parent, cfg)
+    except NotADirectoryError:
+        raise UsageError(
+            f"--run-dir {parent} is not a directory (it, or a folder above it, is a file); "
+            "pass a directory, existing or new"
+        ) from None
+
+
 def train(args: Arguments) -> int:
     """Run (or resume) training; return the process exit code."""
     cfg = args.config
     check_env(cfg)
     torch.set_num_threads(cfg.threads)
-    try:
-        run = args.resume or RunDir.create(args.runs_parent, cfg)
-    except NotADirectoryError:
-        raise UsageError(
-            f"--run-dir {args.runs_parent} is not a directory (it, or a folder above it, is a "
-            "file); pass a directory, existing or new"
-        ) from None
     train_env, eval_env = make_envs(cfg, args.resume)
     tracker, interrupt = None, StopOnInterrupt()
     try:
         if args.resume:
-            model = load_model(cfg, run.latest, train_env, cfg.device)
-            print(f"resuming {run.path} at step {model.num_timesteps:,}")
+            model = load_model(cfg, args.resume.latest, train_env, cfg.device)
+            print(f"resuming {args.resume.path} at step {model.num_timesteps:,}")
         else:
             model = make_model(cfg, train_env)
         remaining = cfg.total_timesteps - model.num_timesteps
@@ -135,7 +140,8 @@ def train(args: Arguments) -> int:
                 f"the run already has {model.num_timesteps:,} of --total-timesteps "
                 f"{cfg.total_timesteps:,}; pass a larger --total-timesteps to go on"
             )
-        # Only a command that trains writes to the run: a refused one leaves it as it was.
+        # Only a command that trains makes or writes to a run: a refused one leaves none behind.
+        run = args.resume or new_run_dir(args.runs_parent, cfg)
         tracker = Tracker.start(cfg, run.path) if cfg.track else None
         if tracker:  # so that a resumed run logs to the same W&B run
             cfg = dataclasses.replace(cfg, wandb_run_id=tracker.run.id)
