@@ -121,8 +121,8 @@ class TrainingClock(BaseCallback):
 def steps_per_second(
     name: str, config: str, seed: int, steps: int, device: str, min_seconds: float = 0.0
 ) -> tuple[float, float, int]:
-    """Env-steps/s of fresh agents over their first ``steps`` steps, repeated until they have
-    trained ``min_seconds`` in all (steps over seconds of all runs); the seconds and runs."""
+    """Train fresh agents for ``steps`` steps each until they have trained ``min_seconds`` in
+    all; return (env-steps/s over all runs, training seconds, runs)."""
     total_steps, seconds, runs = 0, 0.0, 0
     while runs == 0 or seconds < min_seconds:
         agent = make_agent(name, config, seed, device)
@@ -213,20 +213,20 @@ def speed(args: argparse.Namespace) -> None:
     )
     print("| config | sb3-contrib | rl_lstm | ratio | compute floor | rl_lstm / floor |")
     print("|---|---|---|---|---|---|")
-    spreads, repeated = [], []
+    spreads, rl_lstm_runs = [], []
     for config in CONFIGS:
         runs: dict[str, list[float]] = {name: [] for name in [*AGENTS, "floor"]}
         for repeat in range(args.repeats):
             # Alternated, so the agents and the floor see the same machine load. The machine's
-            # speed swings within seconds: the faster agent runs again until it has trained as
-            # long as the slower one, so that both figures average over the same swings.
+            # speed swings within seconds: rl_lstm, several times faster, trains again until it
+            # has trained as long as sb3-contrib, so both rates average over as long a stretch.
             rate, seconds, _ = steps_per_second("sb3-contrib", config, repeat, args.steps, device)
             runs["sb3-contrib"].append(rate)
             rate, _, n_runs = steps_per_second(
                 "rl_lstm", config, repeat, args.steps, device, min_seconds=seconds
             )
             runs["rl_lstm"].append(rate)
-            repeated.append(n_runs)
+            rl_lstm_runs.append(n_runs)
             runs["floor"].append(compute_floor(config, device))
         ours, theirs, floor = (
             statistics.median(runs[name]) for name in ("rl_lstm", "sb3-contrib", "floor")
@@ -243,7 +243,7 @@ def speed(args: argparse.Namespace) -> None:
             f"rl_lstm / floor {', '.join(f'{r:.2f}' for r in of_floor)}"
         )
     print("\nRound by round: " + "; ".join(spreads))
-    print(f"rl_lstm runs per round: {min(repeated)} to {max(repeated)}")
+    print(f"rl_lstm runs per round: {min(rl_lstm_runs)} to {max(rl_lstm_runs)}")
     if args.solve_seeds == 0:
         return
     print(f"\n## Time to solve config a (deterministic eval of {args.eval_episodes} episodes")
@@ -391,7 +391,7 @@ def main() -> None:
         "speed", help="rl_lstm against sb3-contrib on masked CartPole"
     )
     speed_parser.add_argument("--steps", type=int, default=8192, help="step budget per run")
-    speed_parser.add_argument("--repeats", type=int, default=3, help="runs per agent and config")
+    speed_parser.add_argument("--repeats", type=int, default=3, help="rounds per config")
     speed_parser.add_argument("--solve-seeds", type=int, default=5, help="0 skips time to solve")
     speed_parser.add_argument("--max-solve-steps", type=int, default=150_000)
     speed_parser.add_argument("--eval-every", type=int, default=2048)
