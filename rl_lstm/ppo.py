@@ -108,10 +108,10 @@ class RecurrentPPO(OnPolicyAlgorithm):
         _require(target_kl is None or target_kl > 0, "target_kl", target_kl, "None or > 0")
         if isinstance(learning_rate, int | float):
             _require(
-                0 < learning_rate < float("inf"),
+                0 <= learning_rate < float("inf"),
                 "learning_rate",
                 learning_rate,
-                "must be a finite number > 0 (or a schedule)",
+                "must be a finite number >= 0 (or a schedule)",
             )
         for name, value in (("clip_range", clip_range), ("clip_range_vf", clip_range_vf)):
             if isinstance(value, int | float):

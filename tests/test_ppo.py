@@ -189,7 +189,7 @@ def test_constructor_names_the_bad_hyperparameter():
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", gamma=1.5)
     with pytest.raises(ValueError, match=r"memory='forever'.*'episode', 'trial', 'never'"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", memory="forever")
-    for learning_rate in (0.0, float("nan"), float("inf")):
+    for learning_rate in (-1e-3, float("nan"), float("inf")):
         with pytest.raises(ValueError, match=rf"learning_rate={learning_rate} is invalid"):
             RecurrentPPO("MlpLstmPolicy", "CartPole-v1", learning_rate=learning_rate)
     with pytest.raises(ValueError, match=r"clip_range=nan is invalid"):
