@@ -154,3 +154,25 @@ class TrialCueEnv(gym.Env):
             return np.array([0, 0, 1], np.float32), 0.0, False, False, {}
         self.episode_in_trial = (self.episode_in_trial + 1) % self.episodes_per_trial
         return np.zeros(3, np.float32), float(action == self.cue), True, False, {}
+
+
+def tiny_agent(env, agent_class: type | None = None, **settings: Any):
+    """A small seeded recurrent agent on ``env``: 8-step rollouts, 8 LSTM units, one epoch;
+    rl_lstm's RecurrentPPO unless ``agent_class`` (a RecurrentPPO of another library) is given."""
+    from rl_lstm import RecurrentPPO
+
+    settings = dict(n_steps=8, batch_size=8, n_epochs=1, seed=0, **settings)
+    policy_kwargs = {"lstm_hidden_size": 8}
+    return (agent_class or RecurrentPPO)(
+        "MlpLstmPolicy", env, policy_kwargs=policy_kwargs, **settings
+    )
+
+
+class CreatesAFileWhenUnpickled:
+    """Unpickling this creates ``path``: a stand-in for code a foreign checkpoint could run."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))

@@ -17,6 +17,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from rl_lstm import RecurrentPPO
 from rl_lstm.checkpoint import CheckpointError, read_checkpoint
+from tests.conftest import CreatesAFileWhenUnpickled
 
 
 def trained_model(memory: str = "episode") -> RecurrentPPO:
@@ -125,23 +126,17 @@ def test_files_that_are_not_checkpoints_are_refused_clearly(tmp_path):
         RecurrentPPO.load(tmp_path / "missing.zip")
 
 
-class WritesAFile:
-    """Unpickling this would create ``path``: the attack a checkpoint must not allow."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
-
-
 def test_a_payload_that_would_run_code_is_refused_and_runs_nothing(tmp_path):
     trained_model().save(tmp_path / "model.zip")
     marker = tmp_path / "pwned"
     with zipfile.ZipFile(tmp_path / "model.zip") as archive:
         config = archive.read("config.json")
     buffer = io.BytesIO()
-    th.save({"policy": WritesAFile(str(marker))}, buffer, pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    th.save(
+        {"policy": CreatesAFileWhenUnpickled(marker)},
+        buffer,
+        pickle_protocol=pickle.HIGHEST_PROTOCOL,
+    )
     with zipfile.ZipFile(tmp_path / "evil.zip", "w") as archive:
         archive.writestr("config.json", config)
         archive.writestr("tensors.pt", buffer.getvalue())

@@ -10,6 +10,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rl_lstm import RecurrentPPO
+from rl_lstm.distributions import CategoricalDistribution
 from rl_lstm.policies import (
     SequenceLayout,
     lstm_step,
@@ -193,15 +194,7 @@ def test_acting_follows_weights_loaded_or_changed_in_place():
     assert not th.equal(values(first), values(second))
 
 
-def test_discrete_distribution_samples_its_probabilities():
-    th.manual_seed(0)
-    model = RecurrentPPO("MlpLstmPolicy", "CartPole-v1", policy_kwargs={"lstm_hidden_size": 8})
-    logits = th.tensor([[0.0, 1.0]]).expand(20_000, 2)
-    distribution = model.policy.action_dist.proba_distribution(logits)
-    frequency = distribution.sample().float().mean().item()
-    assert abs(frequency - th.sigmoid(th.tensor(1.0)).item()) < 0.01
-    assert distribution.mode()[0].item() == 1
-    distribution = model.policy.action_dist.proba_distribution(th.randn(3, 2))
-    reference, actions = distribution.distribution, th.tensor([0, 1, 1])
-    assert th.allclose(distribution.log_prob(actions), reference.log_prob(actions))
-    assert th.allclose(distribution.entropy(), reference.entropy())
+def test_discrete_actions_use_rl_lstms_categorical_distribution():
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+    model = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8})
+    assert type(model.policy.action_dist) is CategoricalDistribution

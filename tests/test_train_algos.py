@@ -18,6 +18,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.utils import LinearSchedule
 
 import rl_lstm
+from tests.conftest import CreatesAFileWhenUnpickled
 from train.algos import algo_class, load_model, make_model, model_kwargs, policy_name, schedule
 from train.config import ALGOS, TrainConfig
 from train.env_factory import make_vec_env
@@ -64,11 +65,6 @@ def test_an_unknown_algo_name_is_a_value_error_listing_the_known_ones():
     assert str(error.value) == (
         "unknown algo 'typo': known algos are rl_lstm, sb3-contrib, ppo, ppo-framestack"
     )
-
-
-@pytest.mark.parametrize("value", [3e-4, 0.2, 1])
-def test_a_number_is_a_constant_passed_through_unchanged(value):
-    assert schedule(value) is value
 
 
 def test_lin_x_decays_linearly_from_x_at_the_start_to_zero_at_the_end():
@@ -268,21 +264,11 @@ def test_a_checkpoint_of_another_algorithm_gives_a_usage_error_naming_both(
         load_model(small(loaded), path, None, "cpu")
 
 
-class LeavesAMark:
-    """Unpickling this creates a file: a stand-in for code a foreign checkpoint could run."""
-
-    def __init__(self, mark):
-        self.mark = mark
-
-    def __reduce__(self):
-        return (self.mark.touch, ())
-
-
 def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_unpickled(
     tmp_path,
 ):
     mark = tmp_path / "unpickled"
-    payload = base64.b64encode(pickle.dumps(LeavesAMark(mark))).decode()
+    payload = base64.b64encode(pickle.dumps(CreatesAFileWhenUnpickled(mark))).decode()
     data = {
         "policy_class": {
             ":serialized:": payload,
@@ -295,10 +281,3 @@ def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_u
     with pytest.raises(UsageError, match="as ppo: it was saved by sb3-contrib"):
         load_model(small("ppo"), path, None, "cpu")
     assert not mark.exists()
-
-
-def test_an_sb3_checkpoint_loaded_as_rl_lstm_gives_a_usage_error(tmp_path):
-    cfg = small("ppo")
-    make_model(cfg, env_for(cfg)).save(tmp_path / "ppo.zip")
-    with pytest.raises(UsageError, match="as rl_lstm: it was saved by ppo"):
-        load_model(small("rl_lstm"), tmp_path / "ppo.zip", None, "cpu")

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
-from train.presets import DEFAULTS, Hyperparams
 
 # A config in which every kind of value differs from the defaults: dict, list, None, lin_ string.
 CUSTOM = TrainConfig(
@@ -49,24 +48,13 @@ def test_the_saved_file_is_indented_json_of_every_field(tmp_path):
     text = path.read_text()
     assert json.loads(text) == dataclasses.asdict(CUSTOM)
     assert list(json.loads(text)) == [f.name for f in dataclasses.fields(TrainConfig)]
-    assert text.startswith('{\n  "n_envs": 8,\n') and text.endswith("}\n")
+    assert text.startswith('{\n  "') and text.endswith("}\n")
 
 
 def test_load_ignores_unknown_keys_and_gives_missing_ones_their_defaults(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"env": "TMaze-v0", "seed": 4, "removed_setting": 1}))
     assert TrainConfig.load(path) == TrainConfig(env="TMaze-v0", seed=4)
-
-
-def test_a_config_without_overrides_holds_the_default_hyperparameters():
-    config = TrainConfig()
-    hyperparams = {f.name: getattr(config, f.name) for f in dataclasses.fields(Hyperparams)}
-    assert hyperparams == dataclasses.asdict(DEFAULTS)
-
-
-def test_a_config_cannot_be_changed_in_place():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        CUSTOM.seed = 6
 
 
 @pytest.mark.parametrize("algo", ALGOS)

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 import pytest
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from rl_lstm import RecurrentPPO
-from tests.conftest import numbered_vec_env
+from tests.conftest import numbered_vec_env, tiny_agent
 from train import console
 from train.console import CompactTable, ProgressBar, in_trial_line
 
@@ -105,15 +104,8 @@ class BarWatch(BaseCallback):
         return True
 
 
-def tiny_model(n_envs: int = 1) -> RecurrentPPO:
-    return RecurrentPPO(
-        "MlpLstmPolicy", numbered_vec_env(n_envs), n_steps=8, batch_size=8, n_epochs=1, seed=0,
-        policy_kwargs=dict(lstm_hidden_size=8),
-    )  # fmt: skip
-
-
 def test_the_progress_bar_advances_with_the_steps_taken_and_closes_at_the_end():
-    model, bar = tiny_model(n_envs=2), ProgressBar(total_timesteps=32)
+    model, bar = tiny_agent(numbered_vec_env(2)), ProgressBar(total_timesteps=32)
     watch = BarWatch(bar)
     model.learn(32, callback=CallbackList([bar, watch]))
     assert watch.seen == [(steps, steps) for steps in range(2, 33, 2)]  # (model, bar) steps
@@ -121,7 +113,7 @@ def test_the_progress_bar_advances_with_the_steps_taken_and_closes_at_the_end():
 
 
 def test_a_resumed_runs_bar_starts_at_its_step_and_ends_at_the_total():
-    model = tiny_model()
+    model = tiny_agent(numbered_vec_env())
     model.learn(16)
     bar = ProgressBar(total_timesteps=48)
     watch = BarWatch(bar)
@@ -131,7 +123,7 @@ def test_a_resumed_runs_bar_starts_at_its_step_and_ends_at_the_total():
 
 
 def test_the_progress_bar_shows_the_mean_recent_return(capsys):
-    model, bar = tiny_model(), ProgressBar(total_timesteps=16)
+    model, bar = tiny_agent(numbered_vec_env()), ProgressBar(total_timesteps=16)
     model.learn(16, callback=bar)  # 2-step episodes returning 1, 2 ... 8
     assert bar.bar.postfix == "ret=4.5"
     assert "ret=4.5" in capsys.readouterr().err

@@ -29,11 +29,6 @@ def test_a_command_without_errors_returns_what_main_returns_for_its_arguments(ca
     assert capsys.readouterr().err == ""
 
 
-def test_the_wrapped_command_keeps_the_name_and_docstring_of_main():
-    assert command.__name__ == "command"
-    assert command.__doc__ == "A command line that rejects --bad."
-
-
 def test_a_usage_error_prints_one_error_line_on_stderr_and_exits_with_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         command(["--bad"])
@@ -47,16 +42,6 @@ def test_the_exit_does_not_chain_the_usage_error_into_a_traceback():
     with pytest.raises(SystemExit) as exit_info:
         command(["--bad"])
     assert exit_info.value.__cause__ is None and exit_info.value.__suppress_context__
-
-
-def test_a_subclass_of_usage_error_is_reported_the_same_way(capsys):
-    class UnknownEnv(UsageError):
-        pass
-
-    with pytest.raises(SystemExit) as exit_info:
-        raising(UnknownEnv("unknown env id 'TMaze-v9'"))()
-    assert exit_info.value.code == 2
-    assert capsys.readouterr().err == "error: unknown env id 'TMaze-v9'\n"
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,8 @@ from sb3_contrib import RecurrentPPO as ContribRecurrentPPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 import envs  # noqa: F401  (registers TrialBandit-5arm-v0)
-from rl_lstm import RecurrentPPO
-from tests.conftest import ScheduledEpisodesEnv, numbered_vec_env
+from tests.conftest import ScheduledEpisodesEnv, numbered_vec_env, tiny_agent
 from train.evaluation import play_episodes
-
-TINY = dict(n_steps=8, batch_size=8, policy_kwargs=dict(lstm_hidden_size=8), seed=0)
 
 
 class EpisodeLog(gym.Wrapper):
@@ -55,7 +52,7 @@ def monitored(make_env) -> VecMonitor:
 def test_evaluation_plays_whole_trials_each_from_a_trial_start():
     env = VecMonitor(DummyVecEnv([lambda: gym.make("TrialBandit-5arm-v0", episodes_per_trial=3)]))
     env.seed(0)
-    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=8, batch_size=8, memory="trial")
+    model = tiny_agent(env, memory="trial")
     # 4 episodes asked: two whole trials. The auto-reset after the last one begins a trial
     # that the next call's reset would continue: the next call still plays one whole trial.
     for n_episodes, n_trials in ((4, 2), (2, 1)):
@@ -73,7 +70,7 @@ def test_evaluation_plays_whole_trials_each_from_a_trial_start():
 def test_play_returns_the_returns_and_lengths_of_the_episodes_the_env_played():
     log: list[tuple[float, int]] = []
     env = monitored(lambda: EpisodeLog(ScheduledEpisodesEnv(None, episodes_per_trial=1), log))
-    model = RecurrentPPO("MlpLstmPolicy", env, **TINY)
+    model = tiny_agent(env)
     episodes = play_episodes(model, env, 6)
     assert len(log) == 6  # no step of a 7th episode
     assert episodes.lengths == [length for _, length in log]
@@ -85,7 +82,7 @@ def test_play_returns_the_returns_and_lengths_of_the_episodes_the_env_played():
 @pytest.mark.parametrize(("whole_trials", "n_played"), [(False, 3), (True, 4)])
 def test_play_stops_at_the_nth_episode_unless_asked_to_finish_the_trial(whole_trials, n_played):
     env = monitored(lambda: ScheduledEpisodesEnv(episode_length=2, episodes_per_trial=2))
-    model = RecurrentPPO("MlpLstmPolicy", env, **TINY)
+    model = tiny_agent(env)
     episodes = play_episodes(model, env, 3, whole_trials=whole_trials)
     assert len(episodes.returns) == len(episodes.lengths) == n_played
     assert episodes.trials.in_trial() is not whole_trials
@@ -94,7 +91,7 @@ def test_play_stops_at_the_nth_episode_unless_asked_to_finish_the_trial(whole_tr
 def test_play_begins_with_a_trial_when_the_previous_play_stopped_within_one():
     env = VecMonitor(DummyVecEnv([lambda: gym.make("TrialBandit-5arm-v0", episodes_per_trial=3)]))
     env.seed(0)
-    model = RecurrentPPO("MlpLstmPolicy", env, memory="trial", **TINY)
+    model = tiny_agent(env, memory="trial")
     first = play_episodes(model, env, 1)  # stops after the 1st pull of a trial of 3
     assert first.trials.in_trial() and not first.trials.trial_returns
     second = play_episodes(model, env, 3)  # a whole trial of its own, not the rest of that one
@@ -104,7 +101,7 @@ def test_play_begins_with_a_trial_when_the_previous_play_stopped_within_one():
 
 def test_play_films_the_first_episodes_each_frame_before_its_step():
     env = numbered_vec_env(length=3, render_mode="rgb_array")
-    model = RecurrentPPO("MlpLstmPolicy", env, **TINY)
+    model = tiny_agent(env)
     episodes = play_episodes(model, env, 3, filmed_episodes=2)
     assert len(episodes.returns) == 3
     # The env draws grey level 40 * (steps taken in the episode): 0, 40, 80 per episode.
@@ -114,7 +111,7 @@ def test_play_films_the_first_episodes_each_frame_before_its_step():
 
 def test_deterministic_play_is_reproducible_and_stochastic_play_follows_the_torch_seed():
     env = monitored(lambda: PaysTheAction(episode_length=4, episodes_per_trial=1))
-    model = RecurrentPPO("MlpLstmPolicy", env, **TINY)
+    model = tiny_agent(env)
 
     def play(deterministic: bool, torch_seed: int) -> list[float]:
         env.seed(0)
@@ -140,9 +137,9 @@ def test_play_carries_the_state_and_zeroes_it_where_the_model_memory_says(
 ):
     env = monitored(lambda: ScheduledEpisodesEnv(episode_length=2, episodes_per_trial=2))
     if algo == "rl_lstm":
-        model = RecurrentPPO("MlpLstmPolicy", env, memory=memory, **TINY)
+        model = tiny_agent(env, memory=memory)
     else:
-        model = ContribRecurrentPPO("MlpLstmPolicy", env, **TINY)
+        model = tiny_agent(env, ContribRecurrentPPO)
     calls = []
     predict = model.predict
 

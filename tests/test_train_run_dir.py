@@ -32,17 +32,6 @@ def test_a_new_run_directory_holds_only_empty_checkpoint_and_video_folders(tmp_p
     assert not any(run.checkpoints.iterdir()) and not any(run.videos.iterdir())
 
 
-def test_the_paths_of_a_run_are_inside_its_directory(tmp_path):
-    run = RunDir(tmp_path / "run")
-    assert run.config == tmp_path / "run" / "config.json"
-    assert run.checkpoints == tmp_path / "run" / "checkpoints"
-    assert run.latest == run.checkpoints / "latest.zip"
-    assert run.best == run.checkpoints / "best.zip"
-    assert run.metrics == tmp_path / "run" / "metrics.csv"
-    assert run.tensorboard == tmp_path / "run" / "tensorboard"
-    assert run.videos == tmp_path / "run" / "videos"
-
-
 @pytest.mark.parametrize(
     ("env", "prefix"),
     [("envs:TMaze-v0", "envs-TMaze-v0__"), ("ALE/Pong v5", "ALE-Pong-v5__")],
@@ -85,10 +74,6 @@ def test_find_refuses_a_path_outside_any_run(tmp_path):
     for path in (tmp_path, run.path, run.latest):
         with pytest.raises(UsageError, match="is not a run directory or a file inside one"):
             RunDir.find(path)
-
-
-def test_normalization_statistics_lie_beside_their_checkpoint(tmp_path):
-    assert normalization_path(tmp_path / "best.zip") == tmp_path / "best.vecnormalize.pkl"
 
 
 def normalized_env():
