@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from rl_lstm.memory import MemoryMode
-from train.algos import ACTIVATIONS
+from train import algos
 from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
 from train.env_factory import env_options, resolve_env_id
 from train.errors import UsageError
@@ -76,7 +76,7 @@ NOT_FLAGS = {"env_kwargs", "wandb_run_id"}
 CHOICES = {
     "algo": ALGOS,
     "vec_env": ("dummy", "subproc"),
-    "activation_fn": tuple(ACTIVATIONS),
+    "activation_fn": tuple(algos.ACTIVATIONS),
     "memory": MEMORY_MODES,
 }
 
@@ -111,10 +111,13 @@ def _bool(text: str) -> bool:
 
 
 def _schedule(text: str) -> float | str:
-    value = float(text.removeprefix("lin_"))
+    if text.startswith("lin_"):
+        algos.schedule(text)  # refuses what does not decay from a positive finite number
+        return text
+    value = float(text)
     if not 0 < value < math.inf:
         raise ValueError(text)
-    return text if text.startswith("lin_") else value
+    return value
 
 
 def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -245,14 +248,14 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
             f"{run.path} is a run of --env {saved.env} --algo {saved.algo}; it cannot be resumed "
             f"as --env {cfg.env} --algo {cfg.algo}: start a new run instead"
         )
-    fixed = [
+    settings = [
         (field.name, getattr(saved, field.name), getattr(cfg, field.name))
         for field in dataclasses.fields(TrainConfig)
         if field.name not in RESUMABLE_FIELDS | {"env_kwargs"}
     ]
-    options = {**saved.env_kwargs, **cfg.env_kwargs}  # each env option is a flag of its own
-    fixed += [(name, saved.env_kwargs.get(name), cfg.env_kwargs.get(name)) for name in options]
-    for name, old, new in fixed:
+    # Each env option is a flag of its own; the parser gives every one of the env's options.
+    settings += [(name, saved.env_kwargs.get(name), new) for name, new in cfg.env_kwargs.items()]
+    for name, old, new in settings:
         if old != new:
             flag = "--" + name.replace("_", "-")
             raise UsageError(
