@@ -347,7 +347,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 parameters.zero_grad()
                 loss.backward()
                 grad_norm = parameters.clip_grad_norm(self.max_grad_norm)
-                self.policy.optimizer.step()
+                self.policy.optimizer_step()
 
                 history["pg"].append(policy_loss.detach())
                 history["value"].append(value_loss.detach())

@@ -173,6 +173,59 @@ def test_optimizer_defaults_are_sb3_contribs(optimizer_class, optimizer_kwargs):
         assert ours.param_groups[0][setting] == expected[setting], setting
 
 
+def stepped_twins(optimizer_kwargs=None):
+    """Two identical policies with identical gradients in their flat buffers."""
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+    policy_kwargs = {"lstm_hidden_size": 8, "optimizer_kwargs": optimizer_kwargs}
+    twins = [
+        RecurrentPPO("MlpLstmPolicy", env, policy_kwargs=policy_kwargs, seed=0).policy
+        for _ in range(2)
+    ]
+    gradients = th.Generator().manual_seed(0)
+    for _ in range(3):
+        gradient = th.randn(twins[0].flat_parameters.grad.shape, generator=gradients)
+        for policy in twins:
+            policy.flat_parameters.grad.copy_(gradient)
+        yield twins
+
+
+def test_optimizer_step_is_optimizer_steps_result_on_the_fused_path():
+    for ours, reference in stepped_twins():
+        ours.optimizer_step()
+        reference.optimizer.step()
+        assert th.equal(ours.flat_parameters.data, reference.flat_parameters.data)
+        state, expected = ours.optimizer.state_dict(), reference.optimizer.state_dict()
+        assert all(th.equal(state["state"][0][k], v) for k, v in expected["state"][0].items())
+        # From the second step on (the first makes Adam's state), the functional path is taken.
+        assert ours._steps_as_plain_fused_adam()
+
+
+def test_optimizer_step_falls_back_to_step_for_hooks_and_other_settings():
+    for ours, reference in stepped_twins({"eps": 1e-5, "amsgrad": True}):
+        ours.optimizer_step()
+        reference.optimizer.step()
+        assert not ours._steps_as_plain_fused_adam()
+        assert th.equal(ours.flat_parameters.data, reference.flat_parameters.data)
+    calls = []
+    (policy, _), *_ = stepped_twins()
+    policy.optimizer.register_step_pre_hook(lambda *_: calls.append(1))
+    policy.optimizer_step()
+    policy.optimizer_step()
+    assert calls == [1, 1]
+
+
+def test_acting_follows_weights_after_an_optimizer_step():
+    (policy, reference), *_ = stepped_twins()
+    obs, states = th.randn(1, 3), policy.initial_state(1)
+    with th.no_grad():
+        for _ in range(2):  # the first step makes Adam's state, the second is the fused path
+            policy.act(obs, states)  # caches the weights acting uses
+            policy.optimizer_step()
+            reference.optimizer_step()
+        reference._step_weights_cache.clear()
+        assert th.equal(policy.act(obs, states).values, reference.act(obs, states).values)
+
+
 def test_acting_follows_weights_loaded_or_changed_in_place():
     env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))] * 2)
     first, second = (
