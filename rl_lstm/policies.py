@@ -39,6 +39,20 @@ class ActOutput(NamedTuple):
     gate_activations: th.Tensor
 
 
+class SequenceInputs(NamedTuple):
+    """LSTM input grids of a batch of sequences (:func:`to_grid`) and the critic's features
+    (for a critic without LSTM)."""
+
+    vf_features: th.Tensor
+    pi_grid: th.Tensor
+    vf_grid: th.Tensor
+    reset_channel: th.Tensor
+
+
+# Feature extractor parts that compute a fixed function of the observations.
+FIXED_FEATURE_MODULES = (FlattenExtractor, CombinedExtractor, nn.Flatten, nn.ModuleDict)
+
+
 class StepWeights(NamedTuple):
     """One layer's weights for :func:`lstm_step`, those of several LSTMs stacked along the
     first axis: transposed, with the two biases summed (None without bias)."""
@@ -262,6 +276,13 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
             self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
         self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
+        extractors = (self.pi_features_extractor, self.vf_features_extractor)
+        self._fixed_features = all(
+            type(module) in FIXED_FEATURE_MODULES
+            for extractor in extractors
+            for module in extractor.modules()
+        )
+        self._inputs_memo: tuple[Any, SequenceLayout, SequenceInputs] | None = None
         self._pack_parameters(keep_optimizer_state=False)
 
     def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
@@ -336,6 +357,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def _apply(self, fn: Any, recurse: bool = True) -> RecurrentActorCriticPolicy:
         # Moving to a device or dtype gives the parameters new storage: pack them again.
         super()._apply(fn, recurse)
+        self._inputs_memo = None
         self._pack_parameters()
         return self
 
@@ -424,15 +446,32 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
         return values, distribution.log_prob(actions), distribution.entropy()
 
+    def _sequence_inputs(
+        self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout
+    ) -> SequenceInputs:
+        """LSTM input grids of a batch, and the critic's features. Kept for the next call with the same
+        observations and layout when the features are a fixed function of the observations
+        (no weights): a minibatch of the whole rollout is then the same at every epoch."""
+        memo = self._inputs_memo
+        if memo is not None and memo[0] is obs and memo[1] is layout:
+            return memo[2]
+        pi_features, vf_features = self._split_features(obs)
+        pi_grid, reset_channel = to_grid(pi_features, layout)
+        vf_grid = pi_grid
+        if self.lstm_critic is not None and vf_features is not pi_features:
+            vf_grid = to_grid(vf_features, layout)[0]
+        inputs = SequenceInputs(vf_features, pi_grid, vf_grid, reset_channel)
+        if self._fixed_features:
+            self._inputs_memo = (obs, layout, inputs)
+        return inputs
+
     def run_sequences(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout, states: RNNStates
     ) -> tuple[th.Tensor, th.Tensor, RNNStates]:
         """Actor and critic latents per step, and the states at the end of the grid."""
-        pi_features, vf_features = self._split_features(obs)
-        pi_grid, reset_channel = to_grid(pi_features, layout)
+        vf_features, pi_grid, vf_grid, reset_channel = self._sequence_inputs(obs, layout)
         latent_pi, final_pi = run_lstm(self.lstm_actor, pi_grid, reset_channel, layout, states.pi)
         if self.lstm_critic is not None:
-            vf_grid = pi_grid if vf_features is pi_features else to_grid(vf_features, layout)[0]
             latent_vf, final_vf = run_lstm(
                 self.lstm_critic, vf_grid, reset_channel, layout, states.vf
             )

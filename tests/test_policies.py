@@ -251,3 +251,45 @@ def test_discrete_actions_use_rl_lstms_categorical_distribution():
     env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
     model = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8})
     assert type(model.policy.action_dist) is CategoricalDistribution
+
+
+@pytest.mark.parametrize("observation", ["discrete", "dict", "small-image"])
+def test_whole_rollout_features_are_extracted_once_per_update_only_without_weights(
+    observation, monkeypatch
+):
+    policy_name, observation_space = OBSERVATION_SPACES[observation]
+    env = DummyVecEnv([lambda: RandomSpaceEnv(observation_space, spaces.Discrete(2))] * 2)
+    model = RecurrentPPO(
+        policy_name,
+        env,
+        n_steps=8,
+        batch_size=16,
+        n_epochs=3,
+        policy_kwargs={"lstm_hidden_size": 8},
+    )
+    policy, extractions = model.policy, []
+    extract_features = policy.extract_features
+
+    def counted(obs):
+        extractions.append(policy.training)  # True in the update, False while acting
+        return extract_features(obs)
+
+    monkeypatch.setattr(policy, "extract_features", counted)
+    model.learn(32)  # two rollouts, two updates
+    # A CNN's features change with its weights at every epoch: they are extracted again.
+    has_weights = any(True for _ in policy.features_extractor.parameters())
+    assert extractions.count(True) == 2 * (3 if has_weights else 1)
+
+
+def test_kept_sequence_inputs_belong_to_their_batch():
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))] * 2)
+    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=8, policy_kwargs={"lstm_hidden_size": 8})
+    model.learn(16)
+    policy, buffer = model.policy, model.rollout_buffer
+    batch = buffer.all_sequences()
+    first = policy.run_sequences(batch.observations, batch.layout, batch.states)[0]
+    other = buffer.sequences(np.array([1, 0]))  # the same steps, columns swapped
+    swapped = policy.run_sequences(other.observations, other.layout, other.states)[0]
+    assert not th.equal(first, swapped)
+    # Steps come time-major over the columns asked for: envs 1, 0 at each time.
+    assert th.equal(swapped, first.view(8, 2, -1)[:, [1, 0]].reshape(16, -1))
