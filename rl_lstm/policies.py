@@ -449,9 +449,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def _sequence_inputs(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout
     ) -> SequenceInputs:
-        """LSTM input grids of a batch, and the critic's features. Kept for the next call with the same
-        observations and layout when the features are a fixed function of the observations
-        (no weights): a minibatch of the whole rollout is then the same at every epoch."""
+        """LSTM input grids of a batch, and the critic's features. Kept for the next call with
+        the same observations and layout when the features are a fixed function of the
+        observations (no weights): a minibatch of the whole rollout is the same every epoch."""
         memo = self._inputs_memo
         if memo is not None and memo[0] is obs and memo[1] is layout:
             return memo[2]
