@@ -461,7 +461,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         if self.lstm_critic is not None and vf_features is not pi_features:
             vf_grid = to_grid(vf_features, layout)[0]
         inputs = SequenceInputs(vf_features, pi_grid, vf_grid, reset_channel)
-        if self._fixed_features:
+        if self._fixed_features and not th.is_inference_mode_enabled():  # autograd can't use those
             self._inputs_memo = (obs, layout, inputs)
         return inputs
 

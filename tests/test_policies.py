@@ -293,3 +293,15 @@ def test_kept_sequence_inputs_belong_to_their_batch():
     assert not th.equal(first, swapped)
     # Steps come time-major over the columns asked for: envs 1, 0 at each time.
     assert th.equal(swapped, first.view(8, 2, -1)[:, [1, 0]].reshape(16, -1))
+
+
+def test_sequences_run_in_inference_mode_can_be_trained_on_next():
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))] * 2)
+    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=8, policy_kwargs={"lstm_hidden_size": 8})
+    model.learn(16)
+    batch = model.rollout_buffer.all_sequences()
+    with th.inference_mode():
+        expected = model.policy.run_sequences(batch.observations, batch.layout, batch.states)[0]
+    latent = model.policy.run_sequences(batch.observations, batch.layout, batch.states)[0]
+    latent.sum().backward()
+    assert th.equal(latent.detach(), expected)
