@@ -342,16 +342,23 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         group = optimizer.param_groups[0]
         flat = self.flat_parameters.data
         options = ("amsgrad", "maximize", "capturable", "differentiable", "decoupled_weight_decay")
+        # Where torch keeps step hooks; a torch that keeps them elsewhere gets optimizer.step().
+        hooks = [
+            getattr(optimizer, "_optimizer_step_pre_hooks", None),
+            getattr(torch_optimizer, "_global_optimizer_pre_hooks", None),
+            getattr(torch_optimizer, "_global_optimizer_post_hooks", None),
+        ]
+        post_hooks = getattr(optimizer, "_optimizer_step_post_hooks", None)
         return (
             len(group["params"]) == 1
             and group["params"][0] is flat
-            and bool(group["fused"])
+            and bool(group.get("fused"))
             and not any(group.get(option) for option in options)
             and flat in optimizer.state
-            and not optimizer._optimizer_step_pre_hooks
-            and list(optimizer._optimizer_step_post_hooks) == [self._clear_cache_hook.id]
-            and not torch_optimizer._global_optimizer_pre_hooks
-            and not torch_optimizer._global_optimizer_post_hooks
+            and None not in hooks
+            and not any(hooks)
+            and post_hooks is not None
+            and list(post_hooks) == [self._clear_cache_hook.id]
         )
 
     def _apply(self, fn: Any, recurse: bool = True) -> RecurrentActorCriticPolicy:

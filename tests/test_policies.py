@@ -214,6 +214,16 @@ def test_optimizer_step_falls_back_to_step_for_hooks_and_other_settings():
     assert calls == [1, 1]
 
 
+def test_optimizer_step_falls_back_where_torch_keeps_its_hooks_elsewhere(monkeypatch):
+    from torch.optim import optimizer as torch_optimizer
+
+    (policy, _), *_ = stepped_twins()
+    policy.optimizer_step()
+    assert policy._steps_as_plain_fused_adam()
+    monkeypatch.delattr(torch_optimizer, "_global_optimizer_post_hooks")
+    assert not policy._steps_as_plain_fused_adam()
+
+
 def test_acting_follows_weights_after_an_optimizer_step():
     (policy, reference), *_ = stepped_twins()
     obs, states = th.randn(1, 3), policy.initial_state(1)
