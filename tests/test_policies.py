@@ -207,7 +207,7 @@ def test_optimizer_step_falls_back_to_step_for_hooks_and_other_settings():
         assert not ours._steps_as_plain_fused_adam()
         assert th.equal(ours.flat_parameters.data, reference.flat_parameters.data)
     calls = []
-    (policy, _), *_ = stepped_twins()
+    policy, _ = next(stepped_twins())
     policy.optimizer.register_step_pre_hook(lambda *_: calls.append(1))
     policy.optimizer_step()
     policy.optimizer_step()
@@ -217,7 +217,7 @@ def test_optimizer_step_falls_back_to_step_for_hooks_and_other_settings():
 def test_optimizer_step_falls_back_where_torch_keeps_its_hooks_elsewhere(monkeypatch):
     from torch.optim import optimizer as torch_optimizer
 
-    (policy, _), *_ = stepped_twins()
+    policy, _ = next(stepped_twins())
     policy.optimizer_step()
     assert policy._steps_as_plain_fused_adam()
     monkeypatch.delattr(torch_optimizer, "_global_optimizer_post_hooks")
@@ -225,7 +225,7 @@ def test_optimizer_step_falls_back_where_torch_keeps_its_hooks_elsewhere(monkeyp
 
 
 def test_acting_follows_weights_after_an_optimizer_step():
-    (policy, reference), *_ = stepped_twins()
+    policy, reference = next(stepped_twins())
     obs, states = th.randn(1, 3), policy.initial_state(1)
     with th.no_grad():
         for _ in range(2):  # the first step makes Adam's state, the second is the fused path
