@@ -22,11 +22,12 @@ from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 from stable_baselines3.common.vec_env import VecEnv
 
+from rl_lstm.progress import StepProgressBar
 from train.algos import load_model, make_model
 from train.arguments import Arguments, parse_args
 from train.callbacks import Evaluation, StopOnInterrupt, TrialCurves
 from train.config import TrainConfig
-from train.console import CompactTable, ProgressBar
+from train.console import CompactTable
 from train.env_factory import (
     check_rendering,
     check_spaces,
@@ -156,9 +157,7 @@ def train(args: Arguments) -> int:
             tracker,
             best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
         )
-        callbacks = CallbackList(
-            [ProgressBar(cfg.total_timesteps), TrialCurves(), evaluation, interrupt]
-        )
+        callbacks = CallbackList([StepProgressBar(), TrialCurves(), evaluation, interrupt])
         print(f"run directory: {run.path}")
         started, first_step = time.monotonic(), model.num_timesteps
         model.learn(remaining, callback=callbacks, reset_num_timesteps=not args.resume)
