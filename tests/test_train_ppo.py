@@ -163,6 +163,8 @@ def test_help_shows_the_preset_and_env_options():
     assert result.returncode == 0
     assert "preset for TMaze-Long-v0" in result.stdout
     assert "--length" in result.stdout and "(default: 100)" in result.stdout
+    assert "cells from the cue to the junction" in " ".join(result.stdout.split())
+    assert "(default: None)" not in result.stdout.split("--wandb-group")[1].split("--")[0]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import torch
 from rl_lstm.memory import MemoryMode
 from train import algos
 from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
-from train.env_factory import env_options, resolve_env_id
+from train.env_factory import env_options, option_help, resolve_env_id
 from train.errors import UsageError
 from train.presets import Hyperparams, preset_for
 from train.run_dir import RunDir
@@ -69,7 +69,7 @@ HELP = {
     "track": "log to Weights & Biases",
     "wandb_project": "W&B project",
     "wandb_entity": "W&B entity (user or team)",
-    "wandb_group": "W&B group (default <env>/<algo>/<exp-name>)",
+    "wandb_group": "W&B group (default: <env>/<algo>/<exp-name>)",
     "wandb_tags": "W&B tags",
 }
 NOT_FLAGS = {"env_kwargs", "wandb_run_id"}
@@ -176,13 +176,22 @@ def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, def
     parser.add_argument(flag, **kwargs)
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, unless its help already says what it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m train.ppo",
         usage="%(prog)s --env ID [options] | --resume RUN [options]",
         description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
         "(pass --env ID with --help to see them).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument(
         "--run-dir", type=Path, default=Path("runs"), metavar="DIR", help="where runs go"
@@ -209,6 +218,7 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
     taken = set(parser._option_string_actions)
     if env_defaults:
         env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
+        described = option_help(resolve_env_id(base.env))
     for name, default in env_defaults.items():
         flag = "--" + name.replace("_", "-")
         if flag in taken:
@@ -217,7 +227,11 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         if isinstance(default, bool):
             kwargs.update(type=boolean, nargs="?", const=True)
         env_group.add_argument(
-            flag, dest=f"env:{name}", default=default, help=f"{name} of the env", **kwargs
+            flag,
+            dest=f"env:{name}",
+            default=default,
+            help=described.get(name, f"{name}, an argument of the env's constructor"),
+            **kwargs,
         )
     return parser
 

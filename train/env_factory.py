@@ -6,6 +6,7 @@ import difflib
 import functools
 import importlib
 import inspect
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +70,25 @@ def env_options(spec: EnvSpec) -> dict[str, Any]:
         if param.name != "render_mode" and type(value) in (bool, int, float, str):
             options[param.name] = value
     return options
+
+
+def option_help(spec: EnvSpec) -> dict[str, str]:
+    """What each constructor argument does, from the docstring of the env (or its ``__init__``):
+    Sphinx ``:param name: text`` lines, or the lines of a Google-style ``Args:`` section."""
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = load_env_creator(creator)
+    docs = [inspect.getdoc(creator) or ""]
+    if inspect.isclass(creator):
+        docs.append(inspect.getdoc(creator.__init__) or "")
+    text = "\n".join(docs)
+    found = dict(re.findall(r"^\s*:param (\w+):\s*(.+)$", text, flags=re.MULTILINE))
+    if args := re.search(r"^\s*Args:\n((?:[ \t]+.*\n?)+)", text, flags=re.MULTILINE):
+        for name, description in re.findall(
+            r"^\s*(\w+)(?: \([^)]*\))?:\s*(.+)$", args.group(1), flags=re.MULTILINE
+        ):
+            found.setdefault(name, description)
+    return found
 
 
 def _text_keys(space: spaces.Space) -> list[str]:
