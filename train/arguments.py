@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rl_lstm.memory import MemoryMode
-from train import algos
-from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
-from train.env_factory import env_options, option_help, resolve_env_id
+from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
+from train.env_factory import check_env, env_options, option_help, resolve_env_id
 from train.errors import UsageError
 from train.presets import Hyperparams, preset_for
 from train.run_dir import RunDir
@@ -76,7 +73,7 @@ NOT_FLAGS = {"env_kwargs", "wandb_run_id"}
 CHOICES = {
     "algo": ALGOS,
     "vec_env": ("dummy", "subproc"),
-    "activation_fn": tuple(algos.ACTIVATIONS),
+    "activation_fn": tuple(ACTIVATIONS),
     "memory": MEMORY_MODES,
 }
 
@@ -112,7 +109,7 @@ def _bool(text: str) -> bool:
 
 def _schedule(text: str) -> float | str:
     if text.startswith("lin_"):
-        algos.schedule(text)  # refuses what does not decay from a positive finite number
+        schedule_start(text)  # refuses what does not decay from a positive finite number
         return text
     value = float(text)
     if not 0 < value < math.inf:
@@ -249,8 +246,11 @@ def _validate(cfg: TrainConfig) -> str | None:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
         )
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        return f"--device {cfg.device}: torch finds no CUDA device here"
+    if cfg.device.startswith("cuda"):
+        import torch  # only to ask for a GPU: parsing flags otherwise never loads torch
+
+        if not torch.cuda.is_available():
+            return f"--device {cfg.device}: torch finds no CUDA device here"
     if not (cfg.device in ("auto", "cpu") or cfg.device.startswith("cuda")):
         return f"--device {cfg.device!r} is not auto, cpu or cuda[:N]"
     return None
@@ -278,7 +278,7 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Arguments:
-    """Parse a `train.ppo` command line into a checked config."""
+    """Parse a `train.ppo` command line into a checked config (one env is built to check it)."""
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--env")
     first.add_argument("--algo", default="rl_lstm")
@@ -312,4 +312,5 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
         parser.error(problem)
     if resume:
         _refuse_changes(base, cfg, resume)
+    check_env(cfg.env, cfg.env_kwargs, cfg.capture_video)
     return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)

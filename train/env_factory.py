@@ -10,23 +10,18 @@ import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec, load_env_creator
 from gymnasium.wrappers import FilterObservation, FlattenObservation
-from stable_baselines3.common.vec_env import (
-    DummyVecEnv,
-    SubprocVecEnv,
-    VecEnv,
-    VecFrameStack,
-    VecMonitor,
-    VecNormalize,
-)
 
 import envs  # noqa: F401  (registers the project's tasks, here and in env worker processes)
 from train.errors import UsageError
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
 
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 SUPPORTED_OBSERVATION_SPACES = (*SUPPORTED_ACTION_SPACES, spaces.Dict)
@@ -140,6 +135,20 @@ def check_spaces(env: gym.Env) -> None:
             raise UsageError(f"{kind} space {space} is not supported; supported: {names}")
 
 
+def check_env(env_id: str, env_kwargs: dict[str, Any], capture_video: bool = False) -> None:
+    """Build one env to check its options, spaces and rendering before anything starts."""
+    try:
+        env = gym.make(env_id, **env_kwargs)
+    except (TypeError, ValueError, AssertionError) as error:
+        raise UsageError(f"{env_id} rejects its options {env_kwargs}: {error}") from None
+    if notice := conversion_notice(env.observation_space):
+        print(f"note: {notice}")
+    check_spaces(to_sb3_spaces(env))
+    env.close()
+    if capture_video:
+        check_rendering(env_id, env_kwargs)
+
+
 def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
     """Refuse, before any training, an env that cannot draw itself as an RGB image for videos."""
     env = gym.make(env_id, **env_kwargs)
@@ -181,6 +190,15 @@ def make_vec_env(
 
     ``normalization_stats`` is a file saved by VecNormalize to continue from.
     """
+    # SB3 (and torch with it) loads here, not when ids and flags are checked.
+    from stable_baselines3.common.vec_env import (
+        DummyVecEnv,
+        SubprocVecEnv,
+        VecFrameStack,
+        VecMonitor,
+        VecNormalize,
+    )
+
     make = functools.partial(make_env, env_id, env_kwargs, render_mode)
     if vec_env == "subproc":
         venv: VecEnv = SubprocVecEnv([functools.partial(_in_worker, make)] * n_envs)
