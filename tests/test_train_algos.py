@@ -19,10 +19,19 @@ from stable_baselines3.common.utils import LinearSchedule
 
 import rl_lstm
 from tests.conftest import CreatesAFileWhenUnpickled
-from train.algos import algo_class, load_model, make_model, model_kwargs, policy_name, schedule
+from train.algos import (
+    algo_class,
+    load_model,
+    make_model,
+    model_kwargs,
+    policy_name,
+    preset_kwargs,
+    schedule,
+)
 from train.config import ALGOS, TrainConfig
 from train.env_factory import make_vec_env
 from train.errors import UsageError
+from train.presets import preset_for
 
 SMALL = TrainConfig(
     env="MaskedCartPole-v0",
@@ -281,3 +290,21 @@ def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_u
     with pytest.raises(UsageError, match="as ppo: it was saved by sb3-contrib"):
         load_model(small("ppo"), path, None, "cpu")
     assert not mark.exists()
+
+
+def test_preset_kwargs_build_from_python_the_model_the_command_line_builds(tmp_path):
+    kwargs = preset_kwargs("TMaze-v0", seed=3)
+    model = rl_lstm.RecurrentPPO("MlpLstmPolicy", "TMaze-v0", **kwargs)
+    cfg = TrainConfig(env="TMaze-v0", seed=3, **dataclasses.asdict(preset_for("TMaze-v0")))
+    from_cli = make_model(cfg, make_vec_env("TMaze-v0", {}, cfg.n_envs, cfg.seed))
+    assert (model.n_envs, model.n_steps, model.batch_size) == (8, 64, 256)
+    assert model.policy.lstm_actor.hidden_size == 32 and model.ent_coef == 0.01
+    for ours, theirs in zip(model.policy.parameters(), from_cli.policy.parameters(), strict=True):
+        assert torch.equal(ours, theirs)
+
+
+def test_preset_kwargs_take_changes_and_refuse_unknown_fields():
+    assert preset_kwargs("TMaze-v0", lstm_hidden_size=8)["policy_kwargs"]["lstm_hidden_size"] == 8
+    assert "memory" not in preset_kwargs("TMaze-v0", algo="sb3-contrib")
+    with pytest.raises(TypeError, match=r"unknown settings \['lstm_size'\]"):
+        preset_kwargs("TMaze-v0", lstm_size=8)
