@@ -32,6 +32,7 @@ from train.env_factory import (
     check_spaces,
     conversion_notice,
     make_vec_env,
+    missing_package,
     to_sb3_spaces,
 )
 from train.errors import UsageError, exits_on_usage_error
@@ -46,9 +47,12 @@ def check_env(cfg: TrainConfig) -> None:
         env = gym.make(cfg.env, **cfg.env_kwargs)
     except (TypeError, ValueError, AssertionError) as error:
         raise UsageError(f"{cfg.env} rejects its options {cfg.env_kwargs}: {error}") from None
-    if notice := conversion_notice(env.observation_space):
+    except gym.error.DependencyNotInstalled as error:
+        raise missing_package(cfg.env, error) from None
+    stacking = bool(cfg.stacked_frames)
+    if notice := conversion_notice(env.observation_space, stacking):
         print(f"note: {notice}")
-    check_spaces(to_sb3_spaces(env))
+    check_spaces(to_sb3_spaces(env, stacking))
     env.close()
     if cfg.capture_video:
         check_rendering(cfg.env, cfg.env_kwargs)
