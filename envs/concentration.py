@@ -32,6 +32,9 @@ class ConcentrationEnv(TextOrImageRender, gym.Env):
       (enough for perfect memory: no card needs more than two flips).
     - Scores: perfect memory 1.0. Memoryless (flip a random face-down card; 20000 seeds):
       3x4 0.213, 4x4 0.147, 6x6 0.059.
+
+    :param rows: rows of cards
+    :param cols: columns of cards (rows * cols must be even)
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}

@@ -25,6 +25,9 @@ class CountRecallEnv(TextOrImageRender, gym.Env):
     - Scores: perfect memory 1.0; random ``1 / (copies + 1)``; the best memoryless policy (it
       knows only whether the card dealt now is of the kind asked; 20000 decks): 0.212 for
       4 kinds x 4 copies (random 0.200), 0.073 for 4 kinds x 13 copies (random 0.071).
+
+    :param num_symbols: kinds of cards in the deck
+    :param copies: cards of each kind
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}

@@ -80,6 +80,12 @@ class MemoryMazeEnv(TextOrImageRender, gym.Env):
       maze): 9x9: 1.0 / 6.3 / 37.5; 11x11: 0.7 / 2.0 / 33.8; 13x13: 0.5 / 1.3 / 31.1;
       15x15: 0.4 / 0.9 / 31.0. Perfect memory approaches the oracle once the maze has been
       explored, and from the first step in later episodes of a trial.
+
+    :param size: cells on a side of the maze, outer walls included (odd)
+    :param num_targets: targets of distinct colors to collect
+    :param episode_steps: steps per episode (default 25 * (size + 1))
+    :param view_size: cells on a side of the window the agent sees (odd)
+    :param episodes_per_trial: episodes that keep the same maze and targets
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 10}

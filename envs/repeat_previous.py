@@ -23,6 +23,10 @@ class RepeatPreviousEnv(TextOrImageRender, gym.Env):
     - Episode end: terminated after ``length`` steps.
     - Scores: memoryless ``1 / num_symbols`` (the cards are independent and uniform), perfect
       memory 1.0.
+
+    :param num_symbols: kinds of cards
+    :param delay: steps back the card to name was shown
+    :param length: steps per episode
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}

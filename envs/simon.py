@@ -25,6 +25,9 @@ class SimonEnv(TextOrImageRender, gym.Env):
     - Scores: perfect memory 1.0. Memoryless (presses are made on the same observation, so the
       best is a guess): ``sum_{j=1..presses} num_colors**-j / presses``, 0.033 for 4 colors and
       4 rounds, 0.0061 for 4 colors and 10 rounds.
+
+    :param num_colors: colors (buttons)
+    :param rounds: rounds, each one color longer
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}

@@ -31,6 +31,8 @@ class TMazeEnv(TextOrImageRender, gym.Env):
     - Episode end: terminated when an arm is taken; truncated after ``2 * length + 8`` steps
       (the env keeps this limit itself, so it scales with ``length`` passed to ``gym.make``).
     - Scores: memoryless 0.5 (always the same arm); perfect memory 1.0 in ``length + 1`` steps.
+
+    :param length: cells from the cue to the junction: how long the cue must be remembered
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}

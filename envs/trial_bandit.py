@@ -33,6 +33,9 @@ class TrialBanditEnv(TextOrImageRender, gym.Env):
       the best memoryless policy, win-stay lose-shift, which sees only the previous pull:
       6.3; Bayes-optimal (perfect memory, as the Gittins index) 6.66. The observation makes
       one step of memory free; what memory adds is the last 0.36.
+
+    :param num_arms: arms of the bandit
+    :param episodes_per_trial: one-pull episodes that keep the same payout probabilities
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 4}

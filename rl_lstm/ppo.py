@@ -8,7 +8,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -26,6 +26,7 @@ from rl_lstm.policies import (
     unchecked_distributions,
     zero_states,
 )
+from rl_lstm.progress import StepProgressBar
 from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_observation_space
 
 SelfRecurrentPPO = TypeVar("SelfRecurrentPPO", bound="RecurrentPPO")
@@ -404,6 +405,17 @@ class RecurrentPPO(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+    def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
+        """SB3's, with a bar that counts env steps up to the step training really ends at."""
+        if progress_bar:
+            if isinstance(callback, list):
+                callback = CallbackList(callback)
+            elif callback is not None and not isinstance(callback, BaseCallback):
+                callback = ConvertCallback(callback)
+            others = [callback] if callback is not None else []
+            callback = CallbackList([*others, StepProgressBar()])
+        return super()._init_callback(callback)
 
     def save(self, path: Any, exclude: Any = None, include: Any = None) -> None:
         """Write a checkpoint: JSON config and tensors only, nothing that unpickles code."""

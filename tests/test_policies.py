@@ -302,7 +302,7 @@ def test_kept_sequence_inputs_belong_to_their_batch():
     swapped = policy.run_sequences(other.observations, other.layout, other.states)[0]
     assert not th.equal(first, swapped)
     # Steps come time-major over the columns asked for: envs 1, 0 at each time.
-    assert th.equal(swapped, first.view(8, 2, -1)[:, [1, 0]].reshape(16, -1))
+    th.testing.assert_close(swapped, first.view(8, 2, -1)[:, [1, 0]].reshape(16, -1))
 
 
 def test_sequences_run_in_inference_mode_can_be_trained_on_next():
@@ -314,4 +314,5 @@ def test_sequences_run_in_inference_mode_can_be_trained_on_next():
         expected = model.policy.run_sequences(batch.observations, batch.layout, batch.states)[0]
     latent = model.policy.run_sequences(batch.observations, batch.layout, batch.states)[0]
     latent.sum().backward()
-    assert th.equal(latent.detach(), expected)
+    # Inference and training run different kernels: equal to float precision, not bit for bit.
+    th.testing.assert_close(latent.detach(), expected)

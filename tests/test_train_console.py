@@ -1,15 +1,13 @@
-"""Tests of what a run prints: the progress bar, the compact periodic table, the in-trial line."""
+"""Tests of what a run prints: the compact periodic table and the in-trial line."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from tests.conftest import numbered_vec_env, tiny_agent
 from train import console
-from train.console import CompactTable, ProgressBar, in_trial_line
+from train.console import CompactTable, in_trial_line
 
 TITLES = ["step", "return", "length", "eval", "sps", "loss", "kl", "entropy", "expl.var", "|cell|"]
 TRIAL_EVAL = {
@@ -58,19 +56,31 @@ def test_the_table_prints_a_header_then_a_row_formatted_per_column_with_dashes_f
     assert len(row) == len(header)  # each value right-aligned under its title
 
 
-def test_the_table_prints_one_row_per_period_but_every_evaluation_at_once(clock, capsys):
+def test_the_table_prints_one_row_per_period_and_every_evaluation_besides(clock, capsys):
     table = CompactTable(period_s=8.0)
     table.write({"time/fps": 1.0}, {}, step=1)  # header and row
     clock.now = 7.5
     table.write({"time/fps": 2.0}, {}, step=2)  # within the period: skipped
     table.write({"eval/mean_reward": 3.0}, {}, step=3)  # an evaluation: printed
-    clock.now = 15.25
-    table.write({"time/fps": 4.0}, {}, step=4)  # 7.75 s after the last row: skipped
+    clock.now = 8.0
+    table.write({"time/fps": 4.0}, {}, step=4)  # a period after the last periodic row: printed
     clock.now = 15.5
-    table.write({"time/fps": 5.0}, {}, step=5)  # a period after the last row: printed
+    table.write({"time/fps": 5.0}, {}, step=5)  # 7.5 s after it: skipped
     rows = [line.split()[0] for line in printed(capsys)[1:]]
-    assert rows == ["1", "3", "5"]
+    assert rows == ["1", "3", "4"]
     assert table.rows == 3
+
+
+def test_every_row_shows_the_latest_value_of_each_column(clock, capsys):
+    table = CompactTable(period_s=0.0)
+    training = {"rollout/ep_rew_mean": 0.5, "time/fps": 900, "memory/cell_abs_mean": 0.25}
+    table.write(training, {}, step=64)
+    table.write({"eval/mean_reward": 0.2938, "eval/std_reward": 0.1}, {}, step=64)
+    table.write({"train/loss": 0.125, "rollout/ep_rew_mean": 0.75}, {}, step=128)
+    _, first, evaluation, later = printed(capsys)
+    assert first.split() == ["64", "0.5", "-", "-", "900", "-", "-", "-", "-", "0.25"]
+    assert evaluation.split() == ["64", "0.5", "-", "0.2938", "900", "-", "-", "-", "-", "0.25"]
+    assert later.split() == ["128", "0.75", "-", "0.2938", "900", "0.125", "-", "-", "-", "0.25"]
 
 
 def test_the_table_repeats_its_header_every_few_rows(clock, capsys):
@@ -90,40 +100,3 @@ def test_after_an_evaluation_on_a_trial_env_the_row_is_followed_by_the_in_trial_
     assert len(lines) == 4
     assert lines[2] == in_trial_line(TRIAL_EVAL)
     assert lines[3].split()[0] == "128"
-
-
-class BarWatch(BaseCallback):
-    """Notes, after the bar's own step, how far the bar has got."""
-
-    def __init__(self, bar: ProgressBar) -> None:
-        super().__init__()
-        self.progress_bar, self.seen = bar, []
-
-    def _on_step(self) -> bool:
-        self.seen.append((self.num_timesteps, self.progress_bar.bar.n))
-        return True
-
-
-def test_the_progress_bar_advances_with_the_steps_taken_and_closes_at_the_end():
-    model, bar = tiny_agent(numbered_vec_env(2)), ProgressBar(total_timesteps=32)
-    watch = BarWatch(bar)
-    model.learn(32, callback=CallbackList([bar, watch]))
-    assert watch.seen == [(steps, steps) for steps in range(2, 33, 2)]  # (model, bar) steps
-    assert bar.bar.total == 32 and bar.bar.disable  # closed
-
-
-def test_a_resumed_runs_bar_starts_at_its_step_and_ends_at_the_total():
-    model = tiny_agent(numbered_vec_env())
-    model.learn(16)
-    bar = ProgressBar(total_timesteps=48)
-    watch = BarWatch(bar)
-    model.learn(32, callback=CallbackList([bar, watch]), reset_num_timesteps=False)
-    assert bar.bar.initial == 16
-    assert watch.seen[0] == (17, 17) and watch.seen[-1] == (48, 48)
-
-
-def test_the_progress_bar_shows_the_mean_recent_return(capsys):
-    model, bar = tiny_agent(numbered_vec_env()), ProgressBar(total_timesteps=16)
-    model.learn(16, callback=bar)  # 2-step episodes returning 1, 2 ... 8
-    assert bar.bar.postfix == "ret=4.5"
-    assert "ret=4.5" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
+from gymnasium.envs.registration import EnvSpec
 from stable_baselines3.common.vec_env import (
     VecFrameStack,
     VecNormalize,
@@ -21,6 +22,7 @@ from train.env_factory import (
     conversion_notice,
     env_options,
     make_vec_env,
+    option_help,
     resolve_env_id,
     to_sb3_spaces,
 )
@@ -232,3 +234,25 @@ def test_unsupported_spaces_are_named_with_what_is_supported():
     env.action_space = spaces.Sequence(spaces.Discrete(2))
     with pytest.raises(UsageError, match=r"action space Sequence.* supported: Box, Discrete"):
         check_spaces(to_sb3_spaces(env))
+
+
+class GoogleStyleEnv(gym.Env):
+    """A task documented Google-style.
+
+    Args:
+        size (int): cells on a side
+        noisy: whether observations are noisy
+    """
+
+    def __init__(self, size: int = 3, noisy: bool = False) -> None:
+        """Unused here."""
+
+
+def test_option_help_reads_sphinx_params_and_google_args():
+    assert option_help(gym.spec("TMaze-v0")) == {
+        "length": "cells from the cue to the junction: how long the cue must be remembered"
+    }
+    spec = EnvSpec("GoogleStyle-v0", entry_point=GoogleStyleEnv)
+    described = {"size": "cells on a side", "noisy": "whether observations are noisy"}
+    assert option_help(spec) == described
+    assert option_help(EnvSpec("Plain-v0", entry_point=lambda: None)) == {}

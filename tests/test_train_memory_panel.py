@@ -144,3 +144,28 @@ def test_an_all_zero_cell_state_gets_a_unit_scale_instead_of_an_empty_one():
     panel = MemoryPanel(trace, window=16)
     assert panel.heatmaps["cell"].get_clim() == (-1.0, 1.0)
     assert panel.draw(3).shape[2] == 3
+
+
+def test_a_task_without_trials_is_drawn_with_episodes_only():
+    trace = hand_made_trace()
+    trace.trial_starts = trace.episode_starts.copy()  # each episode is a trial of its own
+    trace.state_resets = trace.episode_starts.copy()
+    panel = MemoryPanel(trace, window=16)
+    panel.draw(23)
+    assert panel.title.get_text() == "step 23   episode 3   return 4"
+    marks = [(10, "episode start"), (10, "state reset"), (20, "episode start"), (20, "state reset")]
+    assert panel.marks(23) == marks
+    legend = [text.get_text() for text in panel.figure.legends[0].get_texts()]
+    assert legend == ["episode start", "state zeroed"]
+
+
+@pytest.mark.parametrize(("height", "width"), [(40, 600), (300, 300), (400, 600)])
+def test_the_figure_fits_the_picture_in_sides_a_video_encoder_takes(height, width):
+    trace = hand_made_trace()
+    trace.frames = [np.zeros((height, width, 3), np.uint8)] * len(trace.frames)
+    panel = MemoryPanel(trace)
+    image = panel.draw(2)
+    assert image.shape[0] % 16 == 0 and image.shape[1] % 16 == 0
+    # A wide picture spans most of the width, any other most of the height.
+    extent = panel.env_image.get_window_extent()
+    assert max(extent.width / image.shape[1], extent.height / image.shape[0]) > 0.75

@@ -164,6 +164,8 @@ def test_help_shows_the_preset_and_env_options():
     assert result.returncode == 0
     assert "preset for TMaze-Long-v0" in result.stdout
     assert "--length" in result.stdout and "(default: 100)" in result.stdout
+    assert "cells from the cue to the junction" in " ".join(result.stdout.split())
+    assert "(default: None)" not in result.stdout.split("--wandb-group")[1].split("--")[0]
 
 
 @pytest.mark.parametrize(
@@ -262,6 +264,34 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path)
     steps = pd.read_csv(run / "metrics.csv")["time/total_timesteps"].dropna()
     assert steps.is_monotonic_increasing and steps.max() >= target
     assert json.loads((run / "config.json").read_text())["total_timesteps"] == target
+
+
+HEAVY_MODULES = ("torch", "stable_baselines3", "sb3_contrib", "wandb", "pandas", "matplotlib")
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("train.ppo", ["--env", "TMaze-v0", "--help"]),
+        ("train.ppo", ["--env", "TMaze-v9"]),
+        ("train.ppo", ["--env", "TMaze-v0", "--n-steps", "-3"]),
+        ("train.record", ["--help"]),
+        ("train.record", ["no/such/run"]),
+    ],
+)
+def test_help_and_usage_errors_do_not_load_the_training_stack(command, args):
+    # What a command imports before it can answer decides how long --help or an error takes.
+    check = (
+        f"import runpy, sys\n"
+        f"sys.argv = ['{command}', *{args!r}]\n"
+        f"try:\n    runpy.run_module('{command}', run_name='__main__')\n"
+        f"except SystemExit:\n    pass\n"
+        f"print('loaded:', [m for m in {HEAVY_MODULES!r} if m in sys.modules])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], env=command_env(REPO), capture_output=True, text=True
+    )
+    assert "loaded: []" in result.stdout, result.stdout + result.stderr
 
 
 # Third-party and Gymnasium ids, each with what it tests and a note train.ppo must print.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,8 @@ from torch import nn
 
 from rl_lstm.checkpoint import CONFIG_FILE
 from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
-from train.config import ALGOS, TrainConfig
+from train.config import ACTIVATIONS, ALGOS, TrainConfig, schedule_start
 from train.errors import UsageError
-
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
 
 
 def algo_class(algo: str) -> type[BaseAlgorithm]:
@@ -43,15 +40,7 @@ def schedule(value: float | str) -> float | LinearSchedule:
     """A constant, or for ``"lin_<x>"`` a value decaying linearly from x to 0 over training."""
     if not isinstance(value, str):
         return value
-    try:
-        start = float(value.removeprefix("lin_"))
-    except ValueError:
-        start = math.nan
-    if not (value.startswith("lin_") and 0 < start < math.inf):
-        raise ValueError(
-            f"schedule {value!r} is not a number or lin_<x> with x a positive finite number"
-        )
-    return LinearSchedule(start=start, end=0.0, end_fraction=1.0)
+    return LinearSchedule(start=schedule_start(value), end=0.0, end_fraction=1.0)
 
 
 def policy_name(cfg: TrainConfig, observation_space: spaces.Space) -> str:
@@ -69,7 +58,7 @@ def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
     """Constructor arguments shared by every algorithm, plus the ones only some of them take."""
     policy_kwargs: dict[str, Any] = dict(
         net_arch=list(cfg.net_arch),
-        activation_fn=ACTIVATIONS[cfg.activation_fn],
+        activation_fn=getattr(nn, ACTIVATIONS[cfg.activation_fn]),
         ortho_init=cfg.ortho_init,
     )
     kwargs: dict[str, Any] = dict(

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rl_lstm.memory import MemoryMode
-from train import algos
-from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
-from train.env_factory import env_options, resolve_env_id
+from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
+from train.env_factory import check_env, env_options, option_help, resolve_env_id
 from train.errors import UsageError
 from train.presets import Hyperparams, preset_for
 from train.run_dir import RunDir
@@ -69,14 +66,14 @@ HELP = {
     "track": "log to Weights & Biases",
     "wandb_project": "W&B project",
     "wandb_entity": "W&B entity (user or team)",
-    "wandb_group": "W&B group (default <env>/<algo>/<exp-name>)",
+    "wandb_group": "W&B group (default: <env>/<algo>/<exp-name>)",
     "wandb_tags": "W&B tags",
 }
 NOT_FLAGS = {"env_kwargs", "wandb_run_id"}
 CHOICES = {
     "algo": ALGOS,
     "vec_env": ("dummy", "subproc"),
-    "activation_fn": tuple(algos.ACTIVATIONS),
+    "activation_fn": tuple(ACTIVATIONS),
     "memory": MEMORY_MODES,
 }
 
@@ -112,7 +109,7 @@ def _bool(text: str) -> bool:
 
 def _schedule(text: str) -> float | str:
     if text.startswith("lin_"):
-        algos.schedule(text)  # refuses what does not decay from a positive finite number
+        schedule_start(text)  # refuses what does not decay from a positive finite number
         return text
     value = float(text)
     if not 0 < value < math.inf:
@@ -176,13 +173,22 @@ def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, def
     parser.add_argument(flag, **kwargs)
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, unless its help already says what it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if "(default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m train.ppo",
         usage="%(prog)s --env ID [options] | --resume RUN [options]",
         description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
         "(pass --env ID with --help to see them).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument(
         "--run-dir", type=Path, default=Path("runs"), metavar="DIR", help="where runs go"
@@ -209,6 +215,7 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
     taken = set(parser._option_string_actions)
     if env_defaults:
         env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
+        described = option_help(resolve_env_id(base.env))
     for name, default in env_defaults.items():
         flag = "--" + name.replace("_", "-")
         if flag in taken:
@@ -217,7 +224,11 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         if isinstance(default, bool):
             kwargs.update(type=boolean, nargs="?", const=True)
         env_group.add_argument(
-            flag, dest=f"env:{name}", default=default, help=f"{name} of the env", **kwargs
+            flag,
+            dest=f"env:{name}",
+            default=default,
+            help=described.get(name, f"{name}, an argument of the env's constructor"),
+            **kwargs,
         )
     return parser
 
@@ -235,8 +246,11 @@ def _validate(cfg: TrainConfig) -> str | None:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
         )
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        return f"--device {cfg.device}: torch finds no CUDA device here"
+    if cfg.device.startswith("cuda"):
+        import torch  # only to ask for a GPU: parsing flags otherwise never loads torch
+
+        if not torch.cuda.is_available():
+            return f"--device {cfg.device}: torch finds no CUDA device here"
     if not (cfg.device in ("auto", "cpu") or cfg.device.startswith("cuda")):
         return f"--device {cfg.device!r} is not auto, cpu or cuda[:N]"
     return None
@@ -264,7 +278,7 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Arguments:
-    """Parse a `train.ppo` command line into a checked config."""
+    """Parse a `train.ppo` command line into a checked config (one env is built to check it)."""
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--env")
     first.add_argument("--algo", default="rl_lstm")
@@ -298,4 +312,5 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
         parser.error(problem)
     if resume:
         _refuse_changes(base, cfg, resume)
+    check_env(cfg.env, cfg.env_kwargs, cfg.capture_video, stacking=bool(cfg.stacked_frames))
     return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)

@@ -13,21 +13,28 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from train.config import TrainConfig
+from train.config import RESUMABLE_FIELDS, TrainConfig
 from train.errors import UsageError, exits_on_usage_error
 from train.run_dir import RunDir
 
 STEP, TRAIN_RETURN, EVAL_RETURN = "time/total_timesteps", "rollout/ep_rew_mean", "eval/mean_reward"
+
+
+# Settings that do not change what a run learns: runs differing only in these are seeds of one
+# configuration (a run's budget counts as its length, not as another configuration).
+NOT_CONFIGURATION = RESUMABLE_FIELDS | {"seed", "env", "algo", "exp_name", "wandb_run_id"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,28 @@ class Curve:
     seed: int
     train: pd.Series
     evaluation: pd.Series
+    source: str  # the run directory or W&B run it was read from
+    settings: dict[str, Any] = field(default_factory=dict)  # what defines its configuration
+    planned_steps: int | None = None  # its --total-timesteps
+
+    @property
+    def steps(self) -> float:
+        """The last env step with a training return (0 before the first episode ends)."""
+        return float(self.train.index.max()) if len(self.train) else 0.0
+
+
+@dataclass(frozen=True)
+class Group:
+    """The runs of one configuration: one curve per distinct seed."""
+
+    env: str
+    label: str
+    curves: list[Curve]
+
+    @property
+    def steps(self) -> float:
+        """The env steps every seed covers: the mean and band stop there."""
+        return min(c.steps for c in self.curves)
 
 
 def _series(frame: pd.DataFrame, step: str, value: str) -> pd.Series:
@@ -50,6 +79,10 @@ def _series(frame: pd.DataFrame, step: str, value: str) -> pd.Series:
 
 def _label(algo: str, exp_name: str) -> str:
     return algo if exp_name in ("default", "") else f"{algo} ({exp_name})"
+
+
+def _settings(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in NOT_CONFIGURATION}
 
 
 def curves_from_run_dirs(paths: Sequence[Path]) -> list[Curve]:
@@ -64,7 +97,7 @@ def curves_from_run_dirs(paths: Sequence[Path]) -> list[Curve]:
     curves = []
     for run in runs:
         if not run.metrics.is_file():
-            print(f"note: {run.path} has no metrics.csv yet: skipped")
+            print(f"note: {run.path} has no metrics.csv yet: left out")
             continue
         cfg = TrainConfig.load(run.config)
         metrics = pd.read_csv(run.metrics)
@@ -75,6 +108,9 @@ def curves_from_run_dirs(paths: Sequence[Path]) -> list[Curve]:
                 seed=cfg.seed,
                 train=_series(metrics, STEP, TRAIN_RETURN),
                 evaluation=_series(metrics, STEP, EVAL_RETURN),
+                source=str(run.path),
+                settings=_settings(dataclasses.asdict(cfg)),
+                planned_steps=cfg.total_timesteps,
             )
         )
     return curves
@@ -91,7 +127,7 @@ def curves_from_wandb(project: str, entity: str | None, group: str | None) -> li
         raise UsageError(f"cannot list W&B runs of {path}: {error}") from None
     curves = []
     for run in runs:
-        config = run.config
+        config = dict(run.config)
         history = run.history(keys=["global_step", TRAIN_RETURN], pandas=True, samples=2000)
         evaluations = run.history(keys=["global_step", EVAL_RETURN], pandas=True, samples=2000)
         curves.append(
@@ -101,15 +137,74 @@ def curves_from_wandb(project: str, entity: str | None, group: str | None) -> li
                 seed=config.get("seed", 0),
                 train=_series(history, "global_step", TRAIN_RETURN),
                 evaluation=_series(evaluations, "global_step", EVAL_RETURN),
+                source=f"W&B run {run.path[-1] if run.path else run.name}",
+                settings=_settings(config),
+                planned_steps=config.get("total_timesteps"),
             )
         )
     return curves
 
 
+def _differences(configurations: Sequence[dict[str, Any]]) -> list[str]:
+    keys = sorted({key for settings in configurations for key in settings})
+    return [key for key in keys if len({repr(s.get(key)) for s in configurations}) > 1]
+
+
+def group_by_configuration(curves: Sequence[Curve]) -> tuple[list[Group], list[str]]:
+    """Runs grouped by env, algorithm, experiment and settings, one run per seed; and notes.
+
+    Of several runs of one seed the longest is kept. Where one label covers several
+    configurations, the settings that tell them apart are added to it. The notes say which runs
+    were merged, left out or stopped short of their budget.
+    """
+    configurations: dict[tuple, list[Curve]] = {}
+    for curve in curves:
+        key = (curve.env, curve.label, repr(sorted(curve.settings.items())))
+        configurations.setdefault(key, []).append(curve)
+    groups, notes = [], []
+    for (env, label, _), members in sorted(configurations.items(), key=lambda item: item[0]):
+        siblings = [
+            members_[0].settings
+            for (other_env, other_label, _), members_ in configurations.items()
+            if (other_env, other_label) == (env, label)
+        ]
+        if differing := _differences(siblings):
+            settings = members[0].settings
+            label = f"{label} [{', '.join(f'{k}={settings.get(k)}' for k in differing)}]"
+        kept: dict[int, Curve] = {}
+        for curve in sorted(members, key=lambda c: c.steps, reverse=True):
+            if curve.seed in kept:
+                notes.append(
+                    f"{curve.source} left out: seed {curve.seed} of {env} {label} again, "
+                    f"{curve.steps:,.0f} steps; kept {kept[curve.seed].source} "
+                    f"({kept[curve.seed].steps:,.0f} steps)"
+                )
+                continue
+            kept[curve.seed] = curve
+        if not any(len(c.train) for c in kept.values()):
+            notes.append(f"{env} {label}: no episodic return logged yet: left out")
+            continue
+        chosen = sorted((c for c in kept.values() if len(c.train)), key=lambda c: c.seed)
+        for curve in chosen:
+            if curve.planned_steps and curve.steps < curve.planned_steps:
+                notes.append(
+                    f"{curve.source} stopped at {curve.steps:,.0f} of its "
+                    f"{curve.planned_steps:,} steps"
+                )
+        group = Group(env, label, chosen)
+        seeds = ", ".join(str(c.seed) for c in chosen)
+        notes.append(
+            f"{env} {label}: seeds {seeds} merged ({len(chosen)} runs), curves up to "
+            f"{group.steps:,.0f} steps, which every seed covers"
+        )
+        groups.append(group)
+    return groups, notes
+
+
 def mean_and_spread(series: Sequence[pd.Series], points: int = 200) -> pd.DataFrame:
-    """Seeds interpolated on a common step grid (each within its own range): mean and std."""
+    """Seeds interpolated on a common step grid up to the last step all of them cover."""
     series = [s for s in series if len(s)]
-    grid = np.linspace(0, max(s.index.max() for s in series), points)
+    grid = np.linspace(0, min(s.index.max() for s in series), points)
     values = np.array(
         [np.interp(grid, s.index, s.to_numpy(), left=np.nan, right=np.nan) for s in series]
     )
@@ -121,21 +216,22 @@ def mean_and_spread(series: Sequence[pd.Series], points: int = 200) -> pd.DataFr
     return pd.DataFrame({"mean": mean[keep], "std": std[keep]}, index=grid[keep])
 
 
-def plot(curves: Sequence[Curve], output: Path) -> Path:
+def plot(groups: Sequence[Group], output: Path) -> Path:
     """Learning curves, one panel per env, saved as PNG."""
-    envs = sorted({c.env for c in curves})
+    envs = sorted({g.env for g in groups})
     columns = min(3, len(envs))
     rows = -(-len(envs) // columns)
     figure = Figure(figsize=(6 * columns, 4 * rows))
     axes = figure.subplots(rows, columns, squeeze=False)
     for axis, env in zip(axes.flat, envs, strict=False):
-        for label in sorted({c.label for c in curves if c.env == env}):
-            group = [c.train for c in curves if c.env == env and c.label == label]
-            seeds = sum(1 for s in group if len(s))
-            if not seeds:
-                continue
-            stats = mean_and_spread(group)
-            axis.plot(stats.index, stats["mean"], label=f"{label} ({seeds} seeds)")
+        for group in (g for g in groups if g.env == env):
+            stats = mean_and_spread([c.train for c in group.curves])
+            seeds = len(group.curves)
+            axis.plot(
+                stats.index,
+                stats["mean"],
+                label=f"{group.label} ({seeds} seed{'s' * (seeds > 1)}, {group.steps:,.0f} steps)",
+            )
             axis.fill_between(
                 stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.25
             )
@@ -158,20 +254,21 @@ def _mean_std(values: list[float]) -> str:
     return f"{np.mean(values):.4g} ± {np.std(values):.2g}"
 
 
-def table(curves: Sequence[Curve]) -> str:
-    """Markdown table: per env and algorithm, final training return and best evaluation return."""
+def table(groups: Sequence[Group]) -> str:
+    """Markdown table per configuration: seeds, steps every seed covers, final training return
+    (at that step) and best evaluation return (up to it), mean ± std over seeds."""
     lines = [
         "| env | algo | seeds | steps | final return | best eval return |",
         "|---|---|---|---|---|---|",
     ]
-    for env, label in sorted({(c.env, c.label) for c in curves}):
-        group = [c for c in curves if (c.env, c.label) == (env, label)]
-        final = [float(c.train.iloc[-1]) for c in group if len(c.train)]
-        best = [float(c.evaluation.max()) for c in group if len(c.evaluation)]
-        steps = max((float(c.train.index.max()) for c in group if len(c.train)), default=0)
+    for group in groups:
+        upto = group.steps
+        final = [float(c.train[c.train.index <= upto].iloc[-1]) for c in group.curves]
+        evaluations = [c.evaluation[c.evaluation.index <= upto] for c in group.curves]
+        best = [float(e.max()) for e in evaluations if len(e)]
         lines.append(
-            f"| {env} | {label} | {len(group)} | {steps:,.0f} | {_mean_std(final)} "
-            f"| {_mean_std(best)} |"
+            f"| {group.env} | {group.label} | {len(group.curves)} | {upto:,.0f} "
+            f"| {_mean_std(final)} | {_mean_std(best)} |"
         )
     return "\n".join(lines)
 
@@ -200,11 +297,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         curves = curves_from_wandb(args.wandb_project, args.wandb_entity, args.group)
     else:
         curves = curves_from_run_dirs(args.runs)
-    if not any(len(c.train) for c in curves):
+    groups, notes = group_by_configuration(curves)
+    if not groups:
         raise UsageError("no episodic returns found in these runs (have they finished an episode?)")
     output = args.output or Path(f"compare-{time.strftime('%Y%m%d-%H%M%S')}.png")
-    print(table(curves))
-    print(f"\nlearning curves: {plot(curves, output)}")
+    for note in notes:
+        print(f"note: {note}")
+    print(table(groups))
+    print(f"\nlearning curves: {plot(groups, output)}")
     return 0
 
 

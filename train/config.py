@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 from train.presets import Hyperparams
 
 ALGOS = ("rl_lstm", "sb3-contrib", "ppo", "ppo-framestack")
+# --activation-fn names and the torch.nn classes they stand for.
+ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "gelu": "GELU"}
 RECURRENT_ALGOS = ("rl_lstm", "sb3-contrib")
 
 # Settings that may change when a run is resumed; every other one must stay as the run began.
@@ -19,6 +22,19 @@ RESUMABLE_FIELDS = frozenset(
     | {"capture_video"}
     | {"track", "wandb_project", "wandb_entity", "wandb_group", "wandb_tags"}
 )
+
+
+def schedule_start(value: str) -> float:
+    """The x of a ``"lin_<x>"`` schedule (decaying linearly from x to 0), x positive and finite."""
+    try:
+        start = float(value.removeprefix("lin_"))
+    except ValueError:
+        start = math.nan
+    if not (value.startswith("lin_") and 0 < start < math.inf):
+        raise ValueError(
+            f"schedule {value!r} is not a number or lin_<x> with x a positive finite number"
+        )
+    return start
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""What a run prints: a progress bar (SPS, recent return, ETA), a compact periodic table and, on an
-env with trials, the evaluation return of each episode position within a trial."""
+"""What a run prints besides its progress bar: a compact periodic table and, on an env with trials,
+the evaluation return of each episode position within a trial."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
 from tqdm import tqdm
 
@@ -16,9 +15,9 @@ from train.trial_curves import trial_episode_key
 # (logger key, column title, format) of the periodic table.
 COLUMNS = (
     ("time/total_timesteps", "step", "{:>11,.0f}"),
-    ("rollout/ep_rew_mean", "return", "{:>9.3g}"),
+    ("rollout/ep_rew_mean", "return", "{:>9.4g}"),
     ("rollout/ep_len_mean", "length", "{:>8.4g}"),
-    ("eval/mean_reward", "eval", "{:>9.3g}"),
+    ("eval/mean_reward", "eval", "{:>9.4g}"),
     ("time/fps", "sps", "{:>7.0f}"),
     ("train/loss", "loss", "{:>9.3g}"),
     ("train/approx_kl", "kl", "{:>9.2g}"),
@@ -39,64 +38,38 @@ def in_trial_line(key_values: dict[str, Any]) -> str:
     return f"{'':>11} eval return by episode of a trial  {'  '.join(returns)}{trial}"
 
 
-class ProgressBar(BaseCallback):
-    """A tqdm bar over environment steps; its rate is the SPS and it shows the recent return."""
-
-    def __init__(self, total_timesteps: int) -> None:
-        super().__init__()
-        self.total_timesteps = total_timesteps
-        self.bar: tqdm | None = None
-
-    def _on_training_start(self) -> None:
-        self.bar = tqdm(
-            total=self.total_timesteps,
-            initial=self.num_timesteps,
-            unit="step",
-            unit_scale=True,
-            dynamic_ncols=True,
-            smoothing=0.05,
-            mininterval=0.5,
-        )
-
-    def _on_step(self) -> bool:
-        self.bar.update(self.num_timesteps - self.bar.n)
-        return True
-
-    def _on_rollout_end(self) -> None:
-        episodes = self.model.ep_info_buffer
-        if episodes:
-            self.bar.set_postfix(ret=f"{np.mean([info['r'] for info in episodes]):.3g}")
-
-    def _on_training_end(self) -> None:
-        self.bar.close()
-
-
 class CompactTable(KVWriter):
-    """SB3 logger output printing one short row per period (and after every evaluation)."""
+    """SB3 logger output printing one short row per period (and after every evaluation).
+
+    Training, evaluation and memory values are logged at different dumps; each row shows the
+    latest value of every column, so no row hides a number already known.
+    """
 
     def __init__(self, period_s: float = 10.0, header_every: int = 20) -> None:
         self.period_s = period_s
         self.header_every = header_every
         self.rows = 0
-        self.last_row_at = -float("inf")
+        self.last_periodic_row_at = -float("inf")
+        self.latest: dict[str, Any] = {}
 
     def write(self, key_values: dict[str, Any], key_excluded: dict, step: int = 0) -> None:
+        self.latest.update(
+            (key, value)
+            for key, value in key_values.items()
+            if isinstance(value, (int, float, np.number))
+        )
         now = time.monotonic()
         evaluated = "eval/mean_reward" in key_values
-        if not evaluated and now - self.last_row_at < self.period_s:
-            return
-        self.last_row_at = now
+        if not evaluated:  # an evaluation's row is extra: it leaves the periodic rows' clock alone
+            if now - self.last_periodic_row_at < self.period_s:
+                return
+            self.last_periodic_row_at = now
         if self.rows % self.header_every == 0:
             tqdm.write(" ".join(f"{title:>{len(fmt.format(0))}}" for _, title, fmt in COLUMNS))
         cells = []
         for key, _, fmt in COLUMNS:
-            value = step if key == "time/total_timesteps" else key_values.get(key)
-            width = len(fmt.format(0))
-            cells.append(
-                fmt.format(value)
-                if isinstance(value, (int, float, np.number))
-                else "-".rjust(width)
-            )
+            value = step if key == "time/total_timesteps" else self.latest.get(key)
+            cells.append(fmt.format(value) if value is not None else "-".rjust(len(fmt.format(0))))
         tqdm.write(" ".join(cells))
         self.rows += 1
         if evaluated and trial_episode_key("eval", 1) in key_values:

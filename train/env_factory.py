@@ -6,28 +6,22 @@ import difflib
 import functools
 import importlib
 import inspect
+import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec, load_env_creator
 from gymnasium.wrappers import FilterObservation, FlattenObservation
-from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
-from stable_baselines3.common.vec_env import (
-    DummyVecEnv,
-    SubprocVecEnv,
-    VecEnv,
-    VecFrameStack,
-    VecMonitor,
-    VecNormalize,
-    VecTransposeImage,
-)
 
 import envs  # noqa: F401  (registers the project's tasks, here and in env worker processes)
 from train.errors import UsageError
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
 
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 SUPPORTED_OBSERVATION_SPACES = (*SUPPORTED_ACTION_SPACES, spaces.Dict)
@@ -91,6 +85,25 @@ def env_options(spec: EnvSpec) -> dict[str, Any]:
         if param.name != "render_mode" and type(value) in (bool, int, float, str):
             options[param.name] = value
     return options
+
+
+def option_help(spec: EnvSpec) -> dict[str, str]:
+    """What each constructor argument does, from the docstring of the env (or its ``__init__``):
+    Sphinx ``:param name: text`` lines, or the lines of a Google-style ``Args:`` section."""
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = load_env_creator(creator)
+    docs = [inspect.getdoc(creator) or ""]
+    if inspect.isclass(creator):
+        docs.append(inspect.getdoc(creator.__init__) or "")
+    text = "\n".join(docs)
+    found = dict(re.findall(r"^\s*:param (\w+):\s*(.+)$", text, flags=re.MULTILINE))
+    if args := re.search(r"^\s*Args:\n((?:[ \t]+.*\n?)+)", text, flags=re.MULTILINE):
+        for name, description in re.findall(
+            r"^\s*(\w+)(?: \([^)]*\))?:\s*(.+)$", args.group(1), flags=re.MULTILINE
+        ):
+            found.setdefault(name, description)
+    return found
 
 
 def _parts(space: spaces.Space) -> list[spaces.Space]:
@@ -190,6 +203,25 @@ def check_spaces(env: gym.Env) -> None:
             raise UsageError(f"{kind} space {space} is not supported; supported: {names}")
 
 
+def check_env(
+    env_id: str, env_kwargs: dict[str, Any], capture_video: bool = False, stacking: bool = False
+) -> None:
+    """Build one env to check its options, spaces and rendering before anything starts;
+    ``stacking``: its observations are to be frame-stacked."""
+    try:
+        env = gym.make(env_id, **env_kwargs)
+    except (TypeError, ValueError, AssertionError) as error:
+        raise UsageError(f"{env_id} rejects its options {env_kwargs}: {error}") from None
+    except gym.error.DependencyNotInstalled as error:
+        raise missing_package(env_id, error) from None
+    if notice := conversion_notice(env.observation_space, stacking):
+        print(f"note: {notice}")
+    check_spaces(to_sb3_spaces(env, stacking))
+    env.close()
+    if capture_video:
+        check_rendering(env_id, env_kwargs)
+
+
 def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
     """Refuse, before any training, an env that cannot draw itself as an RGB image for videos."""
     env = gym.make(env_id, **env_kwargs)
@@ -211,6 +243,11 @@ def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
 
 
 def _channels_last_images(space: spaces.Space) -> bool:
+    from stable_baselines3.common.preprocessing import (
+        is_image_space,
+        is_image_space_channels_first,
+    )
+
     parts = space.spaces.values() if isinstance(space, spaces.Dict) else [space]
     return any(is_image_space(part) and not is_image_space_channels_first(part) for part in parts)
 
@@ -243,6 +280,16 @@ def make_vec_env(
 
     ``normalization_stats`` is a file saved by VecNormalize to continue from.
     """
+    # SB3 (and torch with it) loads here, not when ids and flags are checked.
+    from stable_baselines3.common.vec_env import (
+        DummyVecEnv,
+        SubprocVecEnv,
+        VecFrameStack,
+        VecMonitor,
+        VecNormalize,
+        VecTransposeImage,
+    )
+
     make = functools.partial(make_env, env_id, env_kwargs, render_mode, bool(frame_stack))
     if vec_env == "subproc":
         venv: VecEnv = SubprocVecEnv([functools.partial(_in_worker, make)] * n_envs)

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:
     from rl_lstm.inspection import MemoryTrace
@@ -66,33 +67,59 @@ class MemoryPanel:
         self.position_in_trial = position_in_trial(
             np.asarray(trace.trial_starts), np.asarray(trace.episode_starts)
         )
-        self.figure = Figure(figsize=(12.8, 5.6), dpi=100)
+        # Without trials every episode start begins a trial: mark them as episode starts.
+        self.has_trials = bool(np.any(self.position_in_trial > 1))
+        self.figure, self.env_axes, heatmap_cells = self._layout(trace.frames[0].shape)
         self.canvas = FigureCanvasAgg(self.figure)
-        grid = self.figure.add_gridspec(
-            4, 2, width_ratios=(1.0, 1.3), height_ratios=(2, 1, 1, 1), hspace=0.45, wspace=0.08
-        )
-        self.env_axes = self.figure.add_subplot(grid[:, 0])
         self.env_axes.set_axis_off()
         self.env_image = self.env_axes.imshow(trace.frames[0], animated=True)
-        self.title = self.env_axes.set_title("", fontsize=10, animated=True)
+        # A title of full length while the layout is made, so that room is kept for it.
+        self.title = self.env_axes.set_title(self._caption(0), fontsize=10, animated=True)
         cell = np.asarray(trace.cell)
         limit = float(np.percentile(np.abs(cell), 99)) or 1.0
-        self.heatmaps = {"cell": self._heatmap(grid[0, 1], "cell state", "RdBu_r", -limit, limit)}
-        for row, (name, title) in enumerate(GATES, start=1):
-            self.heatmaps[name] = self._heatmap(grid[row, 1], title, "viridis", 0.0, 1.0)
-        self.heatmaps[GATES[-1][0]].axes.set_xlabel("steps ago")
+        self.heatmaps = {
+            "cell": self._heatmap(heatmap_cells[0], "cell state", "RdBu_r", -limit, limit)
+        }
+        self.heatmaps["cell"].axes.set_ylabel("unit", fontsize=8)
+        for cell_, (name, title) in zip(heatmap_cells[1:], GATES, strict=True):
+            self.heatmaps[name] = self._heatmap(cell_, title, "viridis", 0.0, 1.0)
+        self.heatmaps[GATES[-1][0]].axes.set_xlabel("steps ago", fontsize=8)
         for image in self.heatmaps.values():
-            self.figure.colorbar(image, ax=image.axes, pad=0.02)
-        legend = [Line2D([], [], **style, label=kind) for kind, style in MARK_STYLES.items()]
+            self.figure.colorbar(image, ax=image.axes, pad=0.01, fraction=0.04)
+        kinds = [kind for kind in MARK_STYLES if self.has_trials or kind != "trial start"]
+        legend = [Line2D([], [], **MARK_STYLES[kind], label=kind) for kind in kinds]
         legend[-1].set_label("state zeroed")
-        self.figure.legend(
-            handles=legend, loc="lower right", ncol=3, fontsize=8, frameon=False,
-            bbox_to_anchor=(0.9, 0.0),
-        )  # fmt: skip
+        self.figure.legend(handles=legend, loc="outside lower right", ncol=3, fontsize=8)
         # Static parts are drawn once; each step redraws only the animated artists on top.
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.boundaries: list = []
+
+    @staticmethod
+    def _layout(frame_shape: tuple[int, ...]):
+        """A figure sized to the env picture: a wide picture goes above the heatmaps, any other
+        beside them, each as large as the panel allows. Sides are multiples of 16 pixels, as
+        video encoders want."""
+        aspect = frame_shape[1] / frame_shape[0]
+
+        def sized(width: float, height: float) -> Figure:
+            return Figure(
+                figsize=(round(width / 0.16) * 0.16, round(height / 0.16) * 0.16),
+                dpi=100,
+                layout="constrained",
+            )
+
+        if aspect >= 2.0:
+            picture_height = min(3.2, 12.0 / aspect) + 0.3  # and its title
+            figure = sized(12.8, picture_height + 5.6)
+            grid = figure.add_gridspec(5, 1, height_ratios=(picture_height, 2, 1, 1, 1))
+            return figure, figure.add_subplot(grid[0]), [grid[row] for row in range(1, 5)]
+        picture_width = min(7.2, 5.0 * aspect)
+        figure = sized(picture_width + 7.2, 5.6)
+        grid = figure.add_gridspec(
+            4, 2, width_ratios=(picture_width, 7.2), height_ratios=(2, 1, 1, 1)
+        )
+        return figure, figure.add_subplot(grid[:, 0]), [grid[row, 1] for row in range(4)]
 
     def _heatmap(self, cell, title: str, cmap: str, vmin: float, vmax: float):
         axes = self.figure.add_subplot(cell)
@@ -109,8 +136,8 @@ class MemoryPanel:
             extent=(-self.window + 0.5, 0.5, units - 0.5, -0.5),
         )
         axes.set_title(title, fontsize=9, loc="left")
-        axes.set_ylabel("unit", fontsize=8)
         axes.tick_params(labelsize=7)
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         return image
 
     def _recent(self, values: np.ndarray, t: int) -> np.ndarray:
@@ -125,9 +152,9 @@ class MemoryPanel:
         begins a trial, begins another episode, or has the state zeroed before it."""
         marks = []
         for step in range(max(0, t + 1 - self.window), t + 1):
-            if self.trace.trial_starts[step]:
+            if self.trace.trial_starts[step] and self.has_trials:
                 marks.append((step, "trial start"))
-            elif self.trace.episode_starts[step]:
+            elif self.trace.episode_starts[step] or self.trace.trial_starts[step]:
                 marks.append((step, "episode start"))
             if self.trace.state_resets[step]:
                 marks.append((step, "state reset"))
@@ -145,6 +172,12 @@ class MemoryPanel:
                 mark.remove()  # drawn by hand over the background, never kept in the axes
                 self.boundaries.append(mark)
 
+    def _caption(self, t: int) -> str:
+        where = f"episode {self.episode_index[t]}"
+        if self.has_trials:
+            where = f"trial {self.trial_index[t]}, episode {self.position_in_trial[t]}   ({where})"
+        return f"step {t}   {where}   return {self.returns[t]:.3g}"
+
     def draw(self, t: int) -> np.ndarray:
         """The RGB image of step ``t``."""
         self.env_image.set_data(self.trace.frames[t])
@@ -152,10 +185,7 @@ class MemoryPanel:
         for name, _ in GATES:
             self.heatmaps[name].set_data(self._recent(np.asarray(getattr(self.trace, name)), t))
         self._draw_marks(t)
-        self.title.set_text(
-            f"step {t}   trial {self.trial_index[t]}, episode {self.position_in_trial[t]}"
-            f"   (episode {self.episode_index[t]})   return {self.returns[t]:.3g}"
-        )
+        self.title.set_text(self._caption(t))
         self.canvas.restore_region(self.background)
         for artist in (self.env_image, self.title, *self.heatmaps.values(), *self.boundaries):
             self.figure.draw_artist(artist)

@@ -18,15 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from train.algos import load_model
 from train.config import TrainConfig
 from train.env_factory import check_rendering, make_vec_env
 from train.errors import UsageError, exits_on_usage_error
-from train.evaluation import play_episodes
-from train.memory_panel import MemoryPanel
 from train.run_dir import RunDir, normalization_path
-from train.tracking import Tracker
-from train.video import frames_per_second, write_video
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -72,6 +67,13 @@ def record(args: argparse.Namespace) -> Path:
     cfg = TrainConfig.load(run.config)
     checkpoint = find_checkpoint(args.run, run)
     check_rendering(cfg.env, cfg.env_kwargs)
+    # The model, drawing and video stack loads once the run and its checkpoint are found.
+    from train.algos import load_model
+    from train.evaluation import play_episodes
+    from train.memory_panel import MemoryPanel
+    from train.tracking import Tracker
+    from train.video import frames_per_second, write_video
+
     stats = normalization_path(checkpoint)
     env = make_vec_env(
         cfg.env,

@@ -6,11 +6,13 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from stable_baselines3.common.base_class import BaseAlgorithm
+from typing import TYPE_CHECKING
 
 from train.config import TrainConfig
 from train.errors import UsageError
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 
 @dataclass(frozen=True)

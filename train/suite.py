@@ -192,9 +192,9 @@ def suite(args: argparse.Namespace) -> int:
         output.write_text(table(results, args.seeds) + "\n")
     print(f"\n{table(results, args.seeds)}\n\ntable: {output}")
     run_dirs = [result.run.path for done in results.values() for result in done]
-    curves = compare.curves_from_run_dirs(run_dirs)
-    if any(len(curve.train) for curve in curves):
-        print(f"learning curves: {compare.plot(curves, output.with_suffix('.png'))}")
+    groups, _ = compare.group_by_configuration(compare.curves_from_run_dirs(run_dirs))
+    if groups:
+        print(f"learning curves: {compare.plot(groups, output.with_suffix('.png'))}")
     return 0
 
 
