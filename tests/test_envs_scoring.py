@@ -1,8 +1,8 @@
 import gymnasium as gym
 import pytest
 
-import envs  # noqa: F401  (registers the tasks)
-from envs.scoring import RandomPolicy, mean_episode_return
+import envs  # registers the tasks
+from envs.scoring import REFERENCE_SCORES, RandomPolicy, mean_episode_return
 
 
 class Recorder:
@@ -30,3 +30,12 @@ def test_random_policy_is_reproducible():
     first = mean_episode_return(env, RandomPolicy(env.action_space, seed=3), episodes=50)
     second = mean_episode_return(env, RandomPolicy(env.action_space, seed=3), episodes=50)
     assert first == second == pytest.approx(0.033, abs=0.03)
+
+
+def test_every_task_has_reference_scores_and_normalising_maps_them_to_0_and_1():
+    assert set(REFERENCE_SCORES) == set(envs.TASKS)
+    for scores in REFERENCE_SCORES.values():
+        assert scores.memoryless < scores.perfect
+        assert scores.normalise(scores.memoryless) == 0.0
+        assert scores.normalise(scores.perfect) == 1.0
+    assert REFERENCE_SCORES["TMaze-v0"].normalise(0.8) == pytest.approx(0.6)

@@ -16,9 +16,11 @@ import torch
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 import rl_lstm
-from tests.conftest import CreatesAFileWhenUnpickled
+from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
+from tests.conftest import CreatesAFileWhenUnpickled, RandomSpaceEnv
 from train.algos import (
     algo_class,
     load_model,
@@ -190,6 +192,19 @@ def test_make_model_builds_the_algo_with_the_configs_settings(algo):
         assert not hasattr(model.policy, "lstm_actor")
     if algo == "rl_lstm":
         assert model.memory.value == "never"
+
+
+@pytest.mark.parametrize("algo", ["sb3-contrib", "ppo"])
+@pytest.mark.parametrize("observation", ["image", "dict"])
+def test_images_too_small_for_naturecnn_take_rl_lstms_extractors_in_every_algo(algo, observation):
+    image = spaces.Box(0, 255, (3, 7, 7), np.uint8)  # MiniGrid's view, channel-first
+    space = image if observation == "image" else spaces.Dict({"d": spaces.Discrete(4), "i": image})
+    env = DummyVecEnv([lambda: RandomSpaceEnv(space, spaces.Discrete(3))])
+    model = make_model(small(algo, n_envs=1, net_arch=[8]), env)
+    extractor = model.policy.features_extractor
+    assert type(extractor) is (ImageExtractor if observation == "image" else CombinedExtractor)
+    action, _ = model.predict(env.reset(), deterministic=True)
+    assert env.action_space.contains(int(action[0]))
 
 
 @pytest.mark.parametrize("algo", ALGOS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -291,3 +292,106 @@ def test_help_and_usage_errors_do_not_load_the_training_stack(command, args):
         [sys.executable, "-c", check], env=command_env(REPO), capture_output=True, text=True
     )
     assert "loaded: []" in result.stdout, result.stdout + result.stderr
+
+
+# Third-party and Gymnasium ids, each with what it tests and a note train.ppo must print.
+OTHER_IDS = {
+    "popgym:popgym-AutoencodeEasy-v0": "observation space Tuple is flattened to a Box",
+    "popgym:popgym-CountRecallEasy-v0": None,  # MultiDiscrete observations
+    "popgym:popgym-BattleshipEasy-v0": None,  # MultiDiscrete actions
+    "minigrid:MiniGrid-MemoryS7-v0": "observation entries 'mission' (MissionSpace) cannot be read",
+    "CartPole-v1": None,
+    "Pendulum-v1": None,  # Box actions
+}
+TINIEST = [
+    "--n-envs", "2", "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1",
+    "--lstm-hidden-size", "8", "--total-timesteps", "128", "--eval-freq", "1000000",
+    "--eval-episodes", "1",
+]  # fmt: skip
+# One interpreter trains every id in turn, each through train.ppo's entry point with its output
+# captured apart: one Python and torch start-up instead of one per id.
+DRIVER = """
+import contextlib, json, sys, traceback
+from train import ppo
+codes = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    with open(name + ".log", "w") as log, contextlib.redirect_stdout(log), \\
+            contextlib.redirect_stderr(log):
+        try:
+            codes[name] = ppo.main(argv)
+        except SystemExit as exit:
+            codes[name] = exit.code
+        except Exception:
+            traceback.print_exc()
+            codes[name] = "exception"
+print(json.dumps(codes))
+"""
+
+
+def installed(env_id: str) -> bool:
+    module = env_id.rpartition(":")[0]
+    return not module or importlib.util.find_spec(module) is not None
+
+
+@pytest.fixture(scope="module")
+def other_ids(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("other_ids")
+    runs = {
+        f"id{i}": ["--env", env_id, "--run-dir", str(tmp / f"id{i}"), *TINIEST]
+        for i, env_id in enumerate(OTHER_IDS)
+        if installed(env_id)
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(runs)],
+        cwd=tmp, env=command_env(tmp), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp, json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("env_id", OTHER_IDS)
+def test_third_party_and_gymnasium_ids_train_and_evaluate(other_ids, env_id):
+    if not installed(env_id):
+        pytest.skip(f"{env_id.partition(':')[0]} is not installed (rl_lstm[third-party-envs])")
+    tmp, codes = other_ids
+    name = f"id{list(OTHER_IDS).index(env_id)}"
+    output = (tmp / f"{name}.log").read_text()
+    assert codes[name] == 0, output[-3000:]
+    assert "Traceback" not in output and "Run finished" in output
+    if OTHER_IDS[env_id]:
+        assert f"note: {OTHER_IDS[env_id]}" in output
+    (run,) = (tmp / name).iterdir()
+    assert json.loads((run / "config.json").read_text())["env"] == env_id
+    metrics = pd.read_csv(run / "metrics.csv")
+    evaluations = metrics.dropna(subset=["eval/mean_reward"])
+    assert evaluations["time/total_timesteps"].tolist() == [128]  # at the end only
+    assert (run / "checkpoints" / "best.zip").is_file()
+
+
+@pytest.mark.parametrize(
+    ("module", "env_id"),
+    [("popgym", "popgym:popgym-CountRecallEasy-v0"), ("minigrid", "minigrid:MiniGrid-MemoryS7-v0")],
+)
+def test_a_missing_third_party_package_is_a_one_line_install_hint(
+    tmp_path, capsys, monkeypatch, module, env_id
+):
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(SystemExit) as exit_info:
+        ppo.main(["--run-dir", str(tmp_path / "runs"), "--env", env_id])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: cannot import '{module}' for env '{env_id}'")
+    assert error.count("\n") == 1 and "pip install 'rl_lstm[third-party-envs]'" in error
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_missing_gymnasium_extra_is_a_one_line_install_hint_without_traceback(tmp_path):
+    block = "import sys; sys.modules['Box2D'] = None; from train import ppo; sys.exit(ppo.main())"
+    result = subprocess.run(
+        [sys.executable, "-c", block, "--env", "LunarLander-v3", "--run-dir", str(tmp_path)],
+        cwd=tmp_path, env=command_env(tmp_path), capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: env 'LunarLander-v3' needs a package that is not")
+    assert result.stderr.count("\n") == 1 and 'pip install "gymnasium[box2d]"' in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from rl_lstm.checkpoint import CONFIG_FILE
+from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
 from train.config import ACTIVATIONS, ALGOS, TrainConfig, schedule_start
 from train.errors import UsageError
 from train.presets import preset_for
@@ -119,8 +120,14 @@ def preset_kwargs(env_id: str, algo: str = "rl_lstm", **changes: Any) -> dict[st
 def make_model(cfg: TrainConfig, env: VecEnv) -> BaseAlgorithm:
     """A fresh model of ``cfg.algo`` on ``env``."""
     policy = policy_name(cfg, env.observation_space)
+    kwargs = model_kwargs(cfg)
+    if cfg.algo != "rl_lstm" and not policy.startswith("Mlp"):
+        # SB3's NatureCNN needs 36 px a side: the others take rl_lstm's image extractors, which
+        # also read smaller images (MiniGrid's 7x7 view), so that all compare on one network.
+        extractor = CombinedExtractor if policy.startswith("MultiInput") else ImageExtractor
+        kwargs["policy_kwargs"]["features_extractor_class"] = extractor
     try:
-        return algo_class(cfg.algo)(policy, env, verbose=0, **model_kwargs(cfg))
+        return algo_class(cfg.algo)(policy, env, verbose=0, **kwargs)
     except (ValueError, AssertionError) as error:
         raise UsageError(f"{cfg.algo} cannot be built with these settings: {error}") from error
 

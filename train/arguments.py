@@ -312,5 +312,5 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
         parser.error(problem)
     if resume:
         _refuse_changes(base, cfg, resume)
-    check_env(cfg.env, cfg.env_kwargs, cfg.capture_video)
+    check_env(cfg.env, cfg.env_kwargs, cfg.capture_video, stacking=bool(cfg.stacked_frames))
     return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)

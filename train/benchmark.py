@@ -8,6 +8,9 @@ env-steps/s over the same step budget, time to solve, and the compute floor.
 with ``memory="episode"`` and prints the mean return of each episode position within a trial:
 MemoryMaze kept for several episodes (later episodes should score higher only when the state is
 carried across them) and the 5-arm trial bandit (against random play and the Bayes-optimal total).
+
+``python -m train.benchmark suite`` trains every task with its preset for rl_lstm and the
+baselines over seeds and tabulates what each reaches (see train/suite.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import argparse
 import dataclasses
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +35,7 @@ from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalizati
 import envs  # noqa: F401  (registers MaskedCartPole-v0)
 import rl_lstm
 from rl_lstm.policies import SequenceLayout
-from train import env_factory
+from train import env_factory, suite
 from train.algos import make_model
 from train.config import TrainConfig
 from train.evaluation import play_episodes
@@ -384,7 +387,7 @@ def trials(args: argparse.Namespace) -> None:
             print(f"| {reference} |{' |' * k} {total:.2f} | | |")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.benchmark", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     speed_parser = commands.add_parser(
@@ -415,11 +418,14 @@ def main() -> None:
         help="evaluate with argmax actions, or sample them (default: per task)",
     )
     trials_parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    args = parser.parse_args()
+    suite.add_parser(commands)
+    args = parser.parse_args(argv)
     if args.command == "speed":
         speed(args)
     elif args.command == "trials":
         trials(args)
+    elif args.command == "suite":
+        raise SystemExit(suite.suite(args))
 
 
 if __name__ == "__main__":

@@ -31,23 +31,43 @@ THIRD_PARTY_HINT = (
 )
 
 
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
 def resolve_env_id(env_id: str) -> EnvSpec:
-    """The spec of ``env_id`` (importing the module of ``module:Id`` first), or why not."""
+    """The spec of ``env_id`` (importing the module of ``module:Id`` first), or why not.
+
+    The env's own module is imported too, so that a missing package (Box2D, MuJoCo...) is told
+    here, in one line, rather than by a traceback once training starts.
+    """
     module, _, name = env_id.rpartition(":")
     if module:
         try:
             importlib.import_module(module)
         except ImportError as error:
             raise UsageError(
-                f"cannot import {module!r} for env {env_id!r} ({error}); {THIRD_PARTY_HINT}"
+                f"cannot import {module!r} for env {env_id!r} ({_first_line(error)}); "
+                f"{THIRD_PARTY_HINT}"
             ) from None
     try:
-        return gym.spec(name)
+        spec = gym.spec(name)
     except gym.error.Error:
         by_lower = {key.lower(): key for key in gym.registry}
         close = difflib.get_close_matches(name.lower(), by_lower, n=5, cutoff=0.6)
         hint = f"close matches: {', '.join(by_lower[c] for c in close)}; " if close else ""
         raise UsageError(f"unknown env id {env_id!r}; {hint}{THIRD_PARTY_HINT}") from None
+    if isinstance(spec.entry_point, str):
+        try:
+            load_env_creator(spec.entry_point)
+        except (ImportError, gym.error.DependencyNotInstalled) as error:
+            raise missing_package(env_id, error) from None
+    return spec
+
+
+def missing_package(env_id: str, error: Exception) -> UsageError:
+    """The one-line error for an env whose package (Box2D, MuJoCo, ...) is not installed."""
+    return UsageError(f"env {env_id!r} needs a package that is not installed: {_first_line(error)}")
 
 
 def env_options(spec: EnvSpec) -> dict[str, Any]:
@@ -86,42 +106,90 @@ def option_help(spec: EnvSpec) -> dict[str, str]:
     return found
 
 
-def _text_keys(space: spaces.Space) -> list[str]:
+def _parts(space: spaces.Space) -> list[spaces.Space]:
+    if isinstance(space, spaces.Dict):
+        return list(space.spaces.values())
+    return list(space.spaces) if isinstance(space, spaces.Tuple) else []
+
+
+def readable(space: spaces.Space) -> bool:
+    """Whether a policy can read ``space``: a supported space, or a Dict/Tuple of readable ones."""
+    if isinstance(space, (spaces.Dict, spaces.Tuple)):
+        return all(readable(part) for part in _parts(space))
+    return isinstance(space, SUPPORTED_ACTION_SPACES)
+
+
+def _unreadable_keys(space: spaces.Space) -> list[str]:
+    """Dict entries no policy can read (text, MiniGrid's MissionSpace, any other kind of space),
+    when some entry is left to read."""
     if not isinstance(space, spaces.Dict):
         return []
-    return [key for key, sub in space.spaces.items() if isinstance(sub, spaces.Text)]
+    unreadable = [key for key, part in space.spaces.items() if not readable(part)]
+    return unreadable if len(unreadable) < len(space.spaces) else []
 
 
-def _needs_flattening(space: spaces.Space) -> bool:
-    if isinstance(space, spaces.Tuple):
+def _kept(space: spaces.Space) -> spaces.Space:
+    """``space`` without its unreadable Dict entries."""
+    if keys := _unreadable_keys(space):
+        return spaces.Dict({key: sub for key, sub in space.spaces.items() if key not in keys})
+    return space
+
+
+def _stackable(space: spaces.Space) -> bool:
+    """Whether SB3's VecFrameStack takes ``space``: a Box or a Dict of Boxes."""
+    parts = _parts(space) if isinstance(space, spaces.Dict) else [space]
+    return all(isinstance(part, spaces.Box) for part in parts)
+
+
+def _needs_flattening(space: spaces.Space, stacking: bool) -> bool:
+    if not readable(space):
+        return False  # check_spaces refuses it
+    if isinstance(space, spaces.Tuple) or (stacking and not _stackable(space)):
         return True
-    return isinstance(space, spaces.Dict) and any(
-        isinstance(sub, (spaces.Dict, spaces.Tuple)) for sub in space.spaces.values()
-    )
+    nested = (spaces.Dict, spaces.Tuple)
+    return isinstance(space, spaces.Dict) and any(isinstance(p, nested) for p in _parts(space))
 
 
-def conversion_notice(space: spaces.Space) -> str | None:
-    """The one-line notice for an observation space SB3 cannot take as it is (None if it can)."""
-    if text := _text_keys(space):
-        return f"observation keys {text} hold text, which the policy cannot read: dropped"
-    if _needs_flattening(space):
-        return f"observation space {type(space).__name__} is flattened to a Box for the policy"
-    return None
+def conversion_notice(space: spaces.Space, stacking: bool = False) -> str | None:
+    """The one-line notice for an observation space SB3 cannot take as it is (None if it can);
+    ``stacking``: for frame stacking, which takes only Boxes."""
+    notices = []
+    if keys := _unreadable_keys(space):
+        kinds = ", ".join(f"{key!r} ({type(space[key]).__name__})" for key in keys)
+        notices.append(f"observation entries {kinds} cannot be read by a policy: dropped")
+    flattened = f"observation space {type(space).__name__} is flattened to a Box"
+    if _needs_flattening(_kept(space), stacking=False):
+        notices.append(flattened)
+    elif _needs_flattening(_kept(space), stacking):
+        notices.append(f"{flattened} to stack frames (discrete entries one-hot)")
+    return "; ".join(notices) or None
 
 
-def to_sb3_spaces(env: gym.Env) -> gym.Env:
-    """Drop text entries of Dict observations and flatten Tuple/nested observations."""
-    if text := _text_keys(env.observation_space):
-        keep = [key for key in env.observation_space.spaces if key not in text]
+def to_sb3_spaces(env: gym.Env, stacking: bool = False) -> gym.Env:
+    """Drop unreadable entries of Dict observations and flatten Tuple/nested observations (with
+    ``stacking``, any observation but a Box or a Dict of Boxes: discrete ones become one-hot)."""
+    if keys := _unreadable_keys(env.observation_space):
+        keep = [key for key in env.observation_space.spaces if key not in keys]
         env = FilterObservation(env, keep)
-    if _needs_flattening(env.observation_space):
+    if _needs_flattening(env.observation_space, stacking):
         env = FlattenObservation(env)
     return env
 
 
-def make_env(env_id: str, env_kwargs: dict[str, Any], render_mode: str | None = None) -> gym.Env:
-    """One env of ``env_id`` with spaces SB3 accepts."""
-    return to_sb3_spaces(gym.make(env_id, render_mode=render_mode, **env_kwargs))
+def make_env(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    render_mode: str | None = None,
+    stacking: bool = False,
+) -> gym.Env:
+    """One env of ``env_id`` with spaces SB3 accepts (and VecFrameStack with ``stacking``).
+
+    ``render_mode`` is passed only when frames are asked for: some constructors (popgym's) take
+    no such argument.
+    """
+    if render_mode is not None:
+        env_kwargs = {**env_kwargs, "render_mode": render_mode}
+    return to_sb3_spaces(gym.make(env_id, **env_kwargs), stacking)
 
 
 def check_spaces(env: gym.Env) -> None:
@@ -130,20 +198,25 @@ def check_spaces(env: gym.Env) -> None:
         ("observation", env.observation_space, SUPPORTED_OBSERVATION_SPACES),
         ("action", env.action_space, SUPPORTED_ACTION_SPACES),
     ):
-        if not isinstance(space, supported):
+        if not (isinstance(space, supported) and readable(space)):
             names = ", ".join(s.__name__ for s in supported)
             raise UsageError(f"{kind} space {space} is not supported; supported: {names}")
 
 
-def check_env(env_id: str, env_kwargs: dict[str, Any], capture_video: bool = False) -> None:
-    """Build one env to check its options, spaces and rendering before anything starts."""
+def check_env(
+    env_id: str, env_kwargs: dict[str, Any], capture_video: bool = False, stacking: bool = False
+) -> None:
+    """Build one env to check its options, spaces and rendering before anything starts;
+    ``stacking``: its observations are to be frame-stacked."""
     try:
         env = gym.make(env_id, **env_kwargs)
     except (TypeError, ValueError, AssertionError) as error:
         raise UsageError(f"{env_id} rejects its options {env_kwargs}: {error}") from None
-    if notice := conversion_notice(env.observation_space):
+    except gym.error.DependencyNotInstalled as error:
+        raise missing_package(env_id, error) from None
+    if notice := conversion_notice(env.observation_space, stacking):
         print(f"note: {notice}")
-    check_spaces(to_sb3_spaces(env))
+    check_spaces(to_sb3_spaces(env, stacking))
     env.close()
     if capture_video:
         check_rendering(env_id, env_kwargs)
@@ -156,7 +229,10 @@ def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
     env.close()
     if "rgb_array" not in modes:
         raise UsageError(f"videos need rgb_array rendering; {env_id} renders only {modes}")
-    env = make_env(env_id, env_kwargs, render_mode="rgb_array")
+    try:
+        env = make_env(env_id, env_kwargs, render_mode="rgb_array")
+    except TypeError as error:
+        raise UsageError(f"{env_id} cannot render frames for videos: {error}") from None
     try:
         env.reset(seed=0)
         env.render()
@@ -164,6 +240,16 @@ def check_rendering(env_id: str, env_kwargs: dict[str, Any]) -> None:
         raise UsageError(f"{env_id} cannot render frames for videos: {error}") from None
     finally:
         env.close()
+
+
+def _channels_last_images(space: spaces.Space) -> bool:
+    from stable_baselines3.common.preprocessing import (
+        is_image_space,
+        is_image_space_channels_first,
+    )
+
+    parts = space.spaces.values() if isinstance(space, spaces.Dict) else [space]
+    return any(is_image_space(part) and not is_image_space_channels_first(part) for part in parts)
 
 
 def _in_worker(make: Callable[[], gym.Env]) -> gym.Env:
@@ -186,7 +272,11 @@ def make_vec_env(
     frame_stack: int = 0,
     render_mode: str | None = None,
 ) -> VecEnv:
-    """``n_envs`` copies of the env, monitored, optionally normalised and frame-stacked.
+    """``n_envs`` copies of the env, monitored, optionally normalised and frame-stacked, images
+    channel-first.
+
+    SB3 would transpose channel-last images (MiniGrid's) of the training env only; done here, the
+    evaluation env is wrapped alike, as syncing normalisation statistics needs.
 
     ``normalization_stats`` is a file saved by VecNormalize to continue from.
     """
@@ -197,9 +287,10 @@ def make_vec_env(
         VecFrameStack,
         VecMonitor,
         VecNormalize,
+        VecTransposeImage,
     )
 
-    make = functools.partial(make_env, env_id, env_kwargs, render_mode)
+    make = functools.partial(make_env, env_id, env_kwargs, render_mode, bool(frame_stack))
     if vec_env == "subproc":
         venv: VecEnv = SubprocVecEnv([functools.partial(_in_worker, make)] * n_envs)
     else:
@@ -213,4 +304,6 @@ def make_vec_env(
         venv = VecNormalize(venv, training=training, norm_reward=training, gamma=gamma)
     if frame_stack:
         venv = VecFrameStack(venv, frame_stack)
+    if _channels_last_images(venv.observation_space):
+        venv = VecTransposeImage(venv)
     return venv

@@ -1,0 +1,223 @@
+"""`python -m train.benchmark suite`: every task trained with its preset, rl_lstm against the
+baselines at the same budget and settings, over seeds.
+
+Each run is an ordinary `train.ppo` run directory under ``--run-dir``; a run already finished
+there (same env, algorithm, seed and budget) is skipped and an unfinished one resumed, so the
+command picks up a partly done table. For each task and algorithm the table gives the final
+deterministic evaluation return, its place from the task's memoryless score (0) to perfect
+memory (1) on each seed, the steps and the wall time; learning curves come from train.compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import importlib.util
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import envs
+from envs.scoring import REFERENCE_SCORES
+from train import compare, ppo
+from train.config import ALGOS, TrainConfig
+from train.env_factory import resolve_env_id
+from train.errors import UsageError, exits_on_usage_error
+from train.presets import preset_for
+from train.run_dir import RunDir
+
+POPGYM = "popgym"
+STEP, ELAPSED = "time/total_timesteps", "time/time_elapsed"
+EVAL_RETURN, TRIAL_RETURN = "eval/mean_reward", "eval/mean_trial_return"
+
+
+def popgym_easy_tasks() -> list[str]:
+    """POPGym's Easy tasks as ``popgym:<id>`` (the labyrinths need popgym's navigation extra)."""
+    if importlib.util.find_spec(POPGYM) is None:
+        raise UsageError("--tasks popgym needs popgym: pip install 'rl_lstm[third-party-envs]'")
+    from popgym.envs import ALL_EASY, has_mazelib
+
+    if not has_mazelib():
+        print(
+            "note: popgym's LabyrinthEscape and LabyrinthExplore need mazelib "
+            "(pip install 'popgym[navigation]'): left out"
+        )
+    return [f"{POPGYM}:{spec['id']}" for spec in ALL_EASY.values()]
+
+
+def select_tasks(patterns: Sequence[str]) -> list[str]:
+    """The task ids that ``patterns`` name: registered tasks by name or glob, ``popgym`` for
+    POPGym's Easy tasks, or any other Gymnasium id."""
+    selected: list[str] = []
+    for pattern in patterns:
+        if pattern == POPGYM:
+            matches = popgym_easy_tasks()
+        elif any(char in pattern for char in "*?["):
+            matches = fnmatch.filter(envs.TASKS, pattern)
+            if not matches:
+                raise UsageError(
+                    f"--tasks {pattern!r} matches no task; tasks: {', '.join(envs.TASKS)}, {POPGYM}"
+                )
+        else:
+            resolve_env_id(pattern)  # a clear error for an unknown id
+            matches = [pattern]
+        selected += [task for task in matches if task not in selected]
+    return selected
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finished run: its final deterministic evaluation, steps and training seconds (SB3's
+    ``time/time_elapsed``: wall time from the start of training, evaluations included)."""
+
+    run: RunDir
+    eval_return: float
+    steps: int
+    seconds: float
+
+
+def final_evaluation(run: RunDir) -> tuple[int, float] | None:
+    """Step and return of the run's last evaluation (the trial total on tasks with trials)."""
+    if not run.metrics.is_file():
+        return None
+    metrics = pd.read_csv(run.metrics)
+    if EVAL_RETURN not in metrics:
+        return None
+    evaluations = metrics.dropna(subset=[EVAL_RETURN])
+    if evaluations.empty:
+        return None
+    last = evaluations.loc[evaluations[STEP].idxmax()]
+    value = last.get(TRIAL_RETURN, math.nan)
+    return int(last[STEP]), float(last[EVAL_RETURN] if math.isnan(value) else value)
+
+
+def result_of(run: RunDir) -> Result | None:
+    """The run's result if it has trained its whole budget and evaluated at the end."""
+    evaluation = final_evaluation(run)
+    cfg = TrainConfig.load(run.config)
+    if evaluation is None or evaluation[0] < cfg.total_timesteps:
+        return None
+    metrics = pd.read_csv(run.metrics)
+    seconds = float(metrics[ELAPSED].max()) if ELAPSED in metrics else math.nan
+    return Result(run, evaluation[1], evaluation[0], seconds)
+
+
+def runs_of(root: Path, task: str, algo: str, seed: int, budget: int) -> list[RunDir]:
+    """Run directories under ``root`` of this task, algorithm, seed and budget, oldest first."""
+    found = []
+    for config in sorted(root.glob("*/config.json")):
+        cfg = TrainConfig.load(config)
+        if (cfg.env, cfg.algo, cfg.seed, cfg.total_timesteps) == (task, algo, seed, budget):
+            found.append(RunDir(config.parent))
+    return found
+
+
+def train_once(root: Path, task: str, algo: str, seed: int, budget: int, common: list[str]) -> int:
+    """Finish this run: resume the unfinished run of it that has a checkpoint, else start one;
+    return train.ppo's exit code."""
+    resumable = [run for run in runs_of(root, task, algo, seed, budget) if run.latest.is_file()]
+    if resumable:
+        argv = ["--resume", str(resumable[-1].path)]
+    else:
+        argv = ["--env", task, "--algo", algo, "--seed", str(seed), "--run-dir", str(root)]
+    argv += ["--total-timesteps", str(budget), *common]
+    return ppo.main(argv)
+
+
+def _mean_std(values: list[float], digits: int = 4) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}g}"
+    return f"{np.mean(values):.{digits}g} ± {np.std(values):.2g}"
+
+
+def table(results: dict[tuple[str, str], list[Result]], seeds: int) -> str:
+    """Markdown table: per task and algorithm, over seeds, the final evaluation return, its
+    normalised place per seed, steps and wall time."""
+    lines = [
+        "| task | algo | seeds | steps | eval return | normalised (per seed) | train s per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (task, algo), done in results.items():
+        if not done:
+            lines.append(f"| {task} | {algo} | 0/{seeds} | - | - | - | - |")
+            continue
+        returns = [result.eval_return for result in done]
+        scores = REFERENCE_SCORES.get(task)
+        normalised = (
+            ", ".join(f"{scores.normalise(value):.2f}" for value in returns) if scores else "-"
+        )
+        steps = max(result.steps for result in done)
+        seconds = np.mean([result.seconds for result in done])
+        lines.append(
+            f"| {task} | {algo} | {len(done)}/{seeds} | {steps:,} | {_mean_std(returns)} "
+            f"| {normalised} | {seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+@exits_on_usage_error
+def suite(args: argparse.Namespace) -> int:
+    """Train what is missing, then print and write the table and the learning curves."""
+    if args.seeds < 1 or (args.total_timesteps is not None and args.total_timesteps < 1):
+        raise UsageError("--seeds and --total-timesteps must be positive integers")
+    tasks = select_tasks(args.tasks)
+    root: Path = args.run_dir
+    output: Path = args.output or root / "suite.md"
+    common = ["--threads", str(args.threads), "--device", args.device]
+    results: dict[tuple[str, str], list[Result]] = {}
+    planned = [(task, algo) for task in tasks for algo in args.algos]
+    total, count = len(planned) * args.seeds, 0
+    for task, algo in planned:
+        budget = args.total_timesteps or preset_for(task).total_timesteps
+        results[task, algo] = []
+        for seed in range(args.seeds):
+            count += 1
+            finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+            label = f"[{count}/{total}] {task} {algo} seed {seed}, {budget:,} steps"
+            if not finished:
+                print(f"\n{label}: training")
+                code = train_once(root, task, algo, seed, budget, common)
+                if code != 0:
+                    print(f"\nstopped at {label}; run the same command again to go on")
+                    return code
+                finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+            else:
+                print(f"{label}: done in {finished[0].run.path}, skipped")
+            results[task, algo].append(finished[0])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(table(results, args.seeds) + "\n")
+    print(f"\n{table(results, args.seeds)}\n\ntable: {output}")
+    run_dirs = [result.run.path for done in results.values() for result in done]
+    groups, _ = compare.group_by_configuration(compare.curves_from_run_dirs(run_dirs))
+    if groups:
+        print(f"learning curves: {compare.plot(groups, output.with_suffix('.png'))}")
+    return 0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``suite`` subcommand of ``python -m train.benchmark``."""
+    parser = commands.add_parser(
+        "suite", help="every task with its preset: rl_lstm against the baselines, over seeds"
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=list(envs.TASKS),
+        help=f"task ids or globs (e.g. 'TMaze-*'), '{POPGYM}' for POPGym's Easy tasks, or any "
+        "Gymnasium id (default: every registered task)",
+    )
+    parser.add_argument("--algos", nargs="+", choices=ALGOS, default=list(ALGOS))
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 per task and algo")
+    parser.add_argument(
+        "--total-timesteps", type=int, help="one budget for every task (default: its preset's)"
+    )
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/benchmark-suite"))
+    parser.add_argument(
+        "--output", type=Path, help="markdown table (default: <run-dir>/suite.md; curves .png)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
