@@ -18,7 +18,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import torch
-from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -121,8 +121,11 @@ def new_run_dir(parent: Path, cfg: TrainConfig) -> RunDir:
         ) from None
 
 
-def train(args: Arguments) -> int:
-    """Run (or resume) training; return the process exit code."""
+def train(args: Arguments, after_eval: BaseCallback | None = None) -> int:
+    """Run (or resume) training; return the process exit code.
+
+    ``after_eval`` runs after each evaluation and may stop training (a pruned tuning trial).
+    """
     cfg = args.config
     check_env(cfg)
     torch.set_num_threads(cfg.threads)
@@ -155,6 +158,7 @@ def train(args: Arguments) -> int:
             cfg.capture_video,
             tracker,
             best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
+            callback_after_eval=after_eval,
         )
         callbacks = CallbackList(
             [ProgressBar(cfg.total_timesteps), TrialCurves(), evaluation, interrupt]
