@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 from gymnasium import spaces
 
-from train.arguments import NOT_FLAGS, parse_args
+from train.arguments import NOT_FLAGS, config_problem, parse_args
 from train.config import RESUMABLE_FIELDS, TrainConfig
 from train.errors import UsageError
 from train.run_dir import RunDir
@@ -114,6 +114,30 @@ def test_flags_override_the_preset_and_memory_follows_the_algorithm():
     assert reference.memory == "episode"
     decaying = parse_args(["--env", "TMaze-v0", "--learning-rate", "lin_3e-4"]).config
     assert decaying.learning_rate == "lin_3e-4"
+
+
+def test_given_names_the_settings_set_on_the_command_line_even_at_their_preset_value():
+    arguments = parse_args(["--env", "TMaze-v0", "--n-steps", str(TMAZE.n_steps), "--normalize"])
+    assert arguments.given == {"env", "n_steps", "normalize"}
+    assert parse_args(["--env", "TMaze-v0", "--length", "5"]).given == {"env"}
+
+
+@pytest.mark.parametrize(
+    ("words", "net_arch"),
+    [
+        (["--net-arch=[64, 32]"], [64, 32]),
+        (["--net-arch", "[8]", "4"], [8, 4]),
+        (["--net-arch=[]"], []),
+    ],
+)
+def test_a_list_flag_takes_a_list_literal_as_w_and_b_writes_it(words, net_arch):
+    assert parse_args(["--env", "TMaze-v0", *words]).config.net_arch == net_arch
+
+
+def test_without_check_a_combination_that_cannot_work_is_left_to_the_caller():
+    words = ["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8", "--batch-size", "64"]
+    config = parse_args(words, check=False).config
+    assert config.batch_size == 64 and "exceeds the rollout size" in config_problem(config)
 
 
 def test_without_flags_the_run_goes_under_runs_and_resumes_nothing():

@@ -80,11 +80,13 @@ CHOICES = {
 
 @dataclass(frozen=True)
 class Arguments:
-    """A parsed command line: the run's config, where runs go, and the run to resume if any."""
+    """A parsed command line: the run's config, where runs go, the run to resume if any, and
+    the settings whose flag was given (the others come from the preset)."""
 
     config: TrainConfig
     runs_parent: Path
     resume: RunDir | None
+    given: frozenset[str] = frozenset()
 
 
 def _checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], why: str):
@@ -115,6 +117,18 @@ def _schedule(text: str) -> float | str:
     if not 0 < value < math.inf:
         raise ValueError(text)
     return value
+
+
+def _int_list(text: str) -> list[int]:
+    # W&B sweeps write a list as one Python literal, `--net-arch=[64, 64]`.
+    return [positive_int(part) for part in text.strip("[]").replace(",", " ").split()]
+
+
+class _ExtendList(argparse.Action):
+    """Joins the values of a list flag, whether given as several values or as one list literal."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, [item for value in values for item in value])
 
 
 def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -159,9 +173,10 @@ FIELD_METAVARS = {"env": "ID", "device": "DEVICE", "exp_name": "NAME", "seed": "
 def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, default: Any) -> None:
     flag = "--" + field.name.replace("_", "-")
     kwargs: dict[str, Any] = dict(default=default, help=HELP[field.name])
-    if field.type.startswith("list"):
-        convert = positive_int if field.type == "list[int]" else str
-        kwargs.update(type=convert, nargs="*", metavar=METAVARS[field.type])
+    if field.type == "list[int]":
+        kwargs.update(type=_int_list, nargs="*", action=_ExtendList, metavar=METAVARS[field.type])
+    elif field.type.startswith("list"):
+        kwargs.update(type=str, nargs="*", metavar=METAVARS[field.type])
     elif field.type == "bool":
         # `--flag` alone means true; `--flag false` overrides a preset.
         kwargs.update(type=boolean, nargs="?", const=True, metavar="BOOL")
@@ -182,8 +197,12 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
+def _build_parser(
+    base: TrainConfig, env_defaults: dict[str, Any], defaults: bool = True
+) -> argparse.ArgumentParser:
+    """The full parser; with ``defaults=False`` it returns only the flags given."""
     parser = argparse.ArgumentParser(
+        argument_default=None if defaults else argparse.SUPPRESS,
         prog="python -m train.ppo",
         usage="%(prog)s --env ID [options] | --resume RUN [options]",
         description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
@@ -211,7 +230,8 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
             continue
         group = "wandb" if field.name.startswith("wandb") or field.name == "track" else "run"
         group = "hyper" if field.name in hyper_names else group
-        _add_field(groups[group], field, getattr(base, field.name))
+        default = getattr(base, field.name) if defaults else argparse.SUPPRESS
+        _add_field(groups[group], field, default)
     taken = set(parser._option_string_actions)
     if env_defaults:
         env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
@@ -223,6 +243,8 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         kwargs: dict[str, Any] = dict(type=type(default), metavar=type(default).__name__.upper())
         if isinstance(default, bool):
             kwargs.update(type=boolean, nargs="?", const=True)
+        if not defaults:
+            default = argparse.SUPPRESS
         env_group.add_argument(
             flag,
             dest=f"env:{name}",
@@ -233,7 +255,7 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
     return parser
 
 
-def _validate(cfg: TrainConfig) -> str | None:
+def config_problem(cfg: TrainConfig) -> str | None:
     """Why the combination of values cannot work, or None."""
     if cfg.batch_size > cfg.n_steps * cfg.n_envs:
         return (
@@ -277,8 +299,10 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
             )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Arguments:
-    """Parse a `train.ppo` command line into a checked config (one env is built to check it)."""
+def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Arguments:
+    """Parse a `train.ppo` command line into a config, checked with :func:`config_problem`
+    unless ``check`` is False (a study checks its configs once their searched settings are in).
+    One env is built to check the env's options and spaces."""
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--env")
     first.add_argument("--algo", default="rl_lstm")
@@ -308,9 +332,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
     env_kwargs = {key[4:]: args.pop(key) for key in list(args) if key.startswith("env:")}
     runs_parent, _ = args.pop("run_dir"), args.pop("resume")
     cfg = dataclasses.replace(base, env_kwargs=env_kwargs, **args)
-    if problem := _validate(cfg):
+    if check and (problem := config_problem(cfg)):
         parser.error(problem)
     if resume:
         _refuse_changes(base, cfg, resume)
     check_env(cfg.env, cfg.env_kwargs, cfg.capture_video, stacking=bool(cfg.stacked_frames))
-    return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)
+    # Parsed again without defaults, what remains is what the command line set.
+    given = frozenset(vars(_build_parser(base, env_defaults, defaults=False).parse_args(argv)))
+    given &= set(args)
+    return Arguments(config=cfg, runs_parent=runs_parent, resume=resume, given=given)
