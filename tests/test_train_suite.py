@@ -137,3 +137,18 @@ def test_the_suite_trains_tabulates_and_skips_or_resumes_what_is_done(tmp_path, 
     assert f"resuming {new} at step 512" in resumed
     assert len(run_dirs(tmp_path)) == 4  # and seed 0 at 1024 steps is a new run
     assert suite.result_of(run).steps == 1024
+
+
+def test_a_run_that_fails_is_reported_and_left_out_while_the_others_go_on(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:  # train.ppo refuses --threads 0
+        benchmark.main(["suite", *TINY, "--tasks", "TMaze-v0", "CartPole-v1", "--algos", "ppo",
+                        "--threads", "0", "--run-dir", str(tmp_path)])  # fmt: skip
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("failed (exit code 2), left out of the table") == 2
+    assert "argument --threads: '0' is not a positive integer" in captured.err
+    assert "2 of 2 runs failed" in captured.out
+    assert (tmp_path / "suite.md").read_text().splitlines()[2:] == [
+        "| TMaze-v0 | ppo | 0/1 | - | - | - | - |",
+        "| CartPole-v1 | ppo | 0/1 | - | - | - | - |",
+    ]

@@ -31,6 +31,7 @@ from train.presets import preset_for
 from train.run_dir import RunDir
 
 POPGYM = "popgym"
+INTERRUPTED = 130  # train.ppo's exit code after Ctrl-C (its checkpoint saved)
 STEP, ELAPSED = "time/total_timesteps", "time/time_elapsed"
 EVAL_RETURN, TRIAL_RETURN = "eval/mean_reward", "eval/mean_trial_return"
 
@@ -71,8 +72,8 @@ def select_tasks(patterns: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Result:
-    """One finished run: its final deterministic evaluation, steps and training seconds (SB3's
-    ``time/time_elapsed``: wall time from the start of training, evaluations included)."""
+    """One finished run: its final deterministic evaluation, steps and wall seconds (SB3's
+    ``time/time_elapsed``: from the start of training to its last update, evaluations included)."""
 
     run: RunDir
     eval_return: float
@@ -125,7 +126,10 @@ def train_once(root: Path, task: str, algo: str, seed: int, budget: int, common:
     else:
         argv = ["--env", task, "--algo", algo, "--seed", str(seed), "--run-dir", str(root)]
     argv += ["--total-timesteps", str(budget), *common]
-    return ppo.main(argv)
+    try:
+        return ppo.main(argv)
+    except SystemExit as exit:  # a usage error, already reported
+        return int(exit.code or 0)
 
 
 def _mean_std(values: list[float], digits: int = 4) -> str:
@@ -138,7 +142,7 @@ def table(results: dict[tuple[str, str], list[Result]], seeds: int) -> str:
     """Markdown table: per task and algorithm, over seeds, the final evaluation return, its
     normalised place per seed, steps and wall time."""
     lines = [
-        "| task | algo | seeds | steps | eval return | normalised (per seed) | train s per run |",
+        "| task | algo | seeds | steps | eval return | normalised (per seed) | wall s per run |",
         "|---|---|---|---|---|---|---|",
     ]
     for (task, algo), done in results.items():
@@ -170,7 +174,7 @@ def suite(args: argparse.Namespace) -> int:
     common = ["--threads", str(args.threads), "--device", args.device]
     results: dict[tuple[str, str], list[Result]] = {}
     planned = [(task, algo) for task in tasks for algo in args.algos]
-    total, count = len(planned) * args.seeds, 0
+    total, count, failed = len(planned) * args.seeds, 0, 0
     for task, algo in planned:
         budget = args.total_timesteps or preset_for(task).total_timesteps
         results[task, algo] = []
@@ -181,10 +185,14 @@ def suite(args: argparse.Namespace) -> int:
             if not finished:
                 print(f"\n{label}: training")
                 code = train_once(root, task, algo, seed, budget, common)
-                if code != 0:
+                if code == INTERRUPTED:
                     print(f"\nstopped at {label}; run the same command again to go on")
                     return code
                 finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+                if not finished:
+                    print(f"{label}: failed (exit code {code}), left out of the table")
+                    failed += 1
+                    continue
             else:
                 print(f"{label}: done in {finished[0].run.path}, skipped")
             results[task, algo].append(finished[0])
@@ -195,7 +203,9 @@ def suite(args: argparse.Namespace) -> int:
     groups, _ = compare.group_by_configuration(compare.curves_from_run_dirs(run_dirs))
     if groups:
         print(f"learning curves: {compare.plot(groups, output.with_suffix('.png'))}")
-    return 0
+    if failed:
+        print(f"{failed} of {total} runs failed: see their messages above")
+    return int(bool(failed))
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
