@@ -22,6 +22,7 @@ from torch.optim.adam import adam
 
 from rl_lstm.distributions import CategoricalDistribution
 from rl_lstm.flat_parameters import ELEMENTWISE_OPTIMIZERS, FlatParameters
+from rl_lstm.gate_init import GateInit
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 LSTMState = tuple[th.Tensor, th.Tensor]
@@ -242,6 +243,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     Acting steps actor and critic together by hand (:func:`lstm_step`), so gate activations
     come for free; training runs a minibatch of whole sequences, resets included, through
     each LSTM in one call (see :func:`run_lstm`).
+
+    :param gate_init: how the LSTMs' gate biases start (:class:`rl_lstm.gate_init.GateInit`):
+        ``"sb3"`` (sb3-contrib's), ``"forget:<bias>"`` or ``"chrono:<horizon>"``.
     """
 
     def __init__(
@@ -254,8 +258,10 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         lstm_kwargs: dict[str, Any] | None = None,
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
+        gate_init: str | GateInit = "sb3",
         **kwargs: Any,
     ) -> None:
+        self.gate_init = GateInit.parse(gate_init)
         unsupported = sorted(set(lstm_kwargs or {}) - set(SUPPORTED_LSTM_KWARGS))
         if unsupported:
             raise ValueError(
@@ -273,6 +279,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             optimizer_kwargs=_optimizer_kwargs(optimizer_class, optimizer_kwargs),
             **kwargs,
         )
+        for lstm in (self.lstm_actor, self.lstm_critic):
+            if lstm is not None:
+                self.gate_init.apply(lstm)
         if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
             self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
         self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
@@ -284,6 +293,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         )
         self._inputs_memo: tuple[Any, SequenceLayout, SequenceInputs] | None = None
         self._pack_parameters(keep_optimizer_state=False)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "gate_init": str(self.gate_init)}
 
     def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
         """Put the parameters in :class:`FlatParameters` and rebuild the optimizer on them:

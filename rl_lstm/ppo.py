@@ -17,6 +17,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
+from rl_lstm.gate_init import GateInit
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
     CnnLstmPolicy,
@@ -160,6 +161,13 @@ class RecurrentPPO(OnPolicyAlgorithm):
     def _setup_model(self) -> None:
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
+        if "gate_init" in self.policy_kwargs:  # "chrono" alone: the training sequences' length
+            gate_init = GateInit.parse(self.policy_kwargs["gate_init"])
+            horizon = self.seq_len or self.n_steps
+            self.policy_kwargs = {
+                **self.policy_kwargs,
+                "gate_init": str(gate_init.with_horizon(horizon)),
+            }
         self.policy = self.policy_class(
             self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs
         ).to(self.device)

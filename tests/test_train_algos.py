@@ -162,8 +162,10 @@ def test_lstm_settings_go_to_recurrent_algos_and_memory_settings_to_rl_lstm_only
         assert not lstm.keys() & kwargs["policy_kwargs"].keys()
     if algo == "rl_lstm":
         assert memory.items() <= kwargs.items()
+        assert kwargs["policy_kwargs"]["gate_init"] == cfg.gate_init
     else:
         assert not memory.keys() & kwargs.keys()
+        assert "gate_init" not in kwargs["policy_kwargs"]
 
 
 @pytest.mark.parametrize("algo", ALGOS)
@@ -281,3 +283,11 @@ def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_u
     with pytest.raises(UsageError, match="as ppo: it was saved by sb3-contrib"):
         load_model(small("ppo"), path, None, "cpu")
     assert not mark.exists()
+
+
+def test_the_gate_initialisation_reaches_rl_lstms_lstms():
+    cfg = small("rl_lstm", gate_init="forget:3")
+    lstm = make_model(cfg, env_for(cfg)).policy.lstm_actor
+    units = lstm.hidden_size
+    forget = (lstm.bias_ih_l1 + lstm.bias_hh_l1)[units : 2 * units]  # the top of 2 layers
+    assert torch.equal(forget, torch.full((units,), 3.0))

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from rl_lstm.gate_init import GateInit
 from rl_lstm.memory import MemoryMode
 from train import algos
 from train.config import ALGOS, RESUMABLE_FIELDS, TrainConfig
@@ -57,6 +58,8 @@ HELP = {
     "net_arch": "hidden layer sizes after the LSTM (or of the MLP for ppo)",
     "activation_fn": "activation of the hidden layers",
     "ortho_init": "orthogonal weight initialisation",
+    "gate_init": "LSTM gate biases at the start: sb3 | forget:<bias> | chrono[:<horizon>] "
+    "(rl_lstm)",
     "memory": "when the LSTM state is zeroed: every episode, every trial, never (rl_lstm)",
     "seq_len": "training sequence length in steps, or none for whole rollouts (rl_lstm)",
     "refresh_states": "recompute stored LSTM states with current weights each epoch (rl_lstm)",
@@ -231,6 +234,12 @@ def _validate(cfg: TrainConfig) -> str | None:
         )
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
+    if cfg.algo != "rl_lstm" and cfg.gate_init != "sb3":
+        return f"--gate-init {cfg.gate_init} needs --algo rl_lstm ({cfg.algo} has sb3's)"
+    try:
+        GateInit.parse(cfg.gate_init)
+    except ValueError as error:
+        return f"--gate-init: {error}"
     if cfg.recurrent and cfg.shared_lstm and cfg.enable_critic_lstm:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
@@ -281,7 +290,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
         spec = resolve_env_id(known.env)
         preset = dataclasses.asdict(preset_for(known.env))
         if known.algo != "rl_lstm":
-            preset["memory"] = "episode"
+            preset.update(memory="episode", gate_init="sb3")
         base = TrainConfig(env=known.env, **preset)
         env_defaults = env_options(spec)
     else:

@@ -39,6 +39,7 @@ class Hyperparams:
     net_arch: list[int] = field(default_factory=lambda: [64])
     activation_fn: str = "tanh"
     ortho_init: bool = True
+    gate_init: str = "sb3"
     # Memory (rl_lstm only): when the state is zeroed, and how training sequences are cut.
     memory: str = "episode"
     seq_len: int | None = None
