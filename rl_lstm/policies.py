@@ -38,6 +38,8 @@ class ActOutput(NamedTuple):
     # Sigmoid of the top actor layer's pre-activations [batch, 4, hidden], PyTorch gate
     # order (i, f, g, o); the g slot is unused (g goes through tanh).
     gate_activations: th.Tensor
+    # The critic LSTM's top-layer forget gate [batch, hidden], None without a critic LSTM.
+    critic_forget_gate: th.Tensor | None
 
 
 class SequenceInputs(NamedTuple):
@@ -438,12 +440,14 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         )
         actions = distribution.get_actions(deterministic=deterministic)
         values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
+        units = h.shape[-1]
         return ActOutput(
             actions,
             values,
             distribution.log_prob(actions),
             RNNStates(state_pi, state_vf),
             activations[0].view(len(latent_pi), 4, -1),
+            activations[1, :, units : 2 * units] if self.lstm_critic is not None else None,
         )
 
     def step_values(self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates) -> th.Tensor:

@@ -18,6 +18,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
 from rl_lstm.gate_init import GateInit
+from rl_lstm.inspection import memory_horizon
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
     CnnLstmPolicy,
@@ -223,7 +224,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         callback.on_rollout_start()
         states = self._last_lstm_states
         # Kept per step and reduced once at the end: cheaper than summing at every step.
-        gate_activations, top_cells = [], []
+        gate_activations, top_cells, critic_forget_gates = [], [], []
 
         for step in range(n_rollout_steps):
             state_resets = self._last_state_resets
@@ -276,6 +277,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 state_resets,
             )
             gate_activations.append(out.gate_activations)
+            if out.critic_forget_gate is not None:
+                critic_forget_gates.append(out.critic_forget_gate)
             top_cells.append(out.states.pi[1][-1])
             self._last_obs = new_obs
             self._last_state_resets = next_resets
@@ -287,19 +290,31 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 obs_as_tensor(new_obs, self.device), zero_states(states, self._last_state_resets)
             )
         rollout_buffer.finish(last_values)
-        self._record_memory_statistics(th.stack(gate_activations), th.stack(top_cells))
+        self._record_memory_statistics(
+            th.stack(gate_activations),
+            th.stack(top_cells),
+            th.stack(critic_forget_gates) if critic_forget_gates else None,
+        )
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
 
-    def _record_memory_statistics(self, gate_activations: th.Tensor, cells: th.Tensor) -> None:
-        """Mean |cell state| and mean gate activations of the top actor layer over a rollout
-        (``gate_activations``: [steps, envs, 4, hidden]; ``cells``: [steps, envs, hidden])."""
+    def _record_memory_statistics(
+        self, gate_activations: th.Tensor, cells: th.Tensor, critic_forget_gate: th.Tensor | None
+    ) -> None:
+        """Mean |cell state|, mean gate activations and memory horizon of the top actor layer
+        over a rollout, and the critic LSTM's horizon (``gate_activations``: [steps, envs, 4,
+        hidden]; ``cells`` and ``critic_forget_gate``: [steps, envs, hidden])."""
         input_gate, forget_gate, _, output_gate = gate_activations.mean((0, 1, 3)).tolist()
         self.logger.record("memory/cell_abs_mean", cells.abs().mean().item())
         self.logger.record("memory/input_gate", input_gate)
         self.logger.record("memory/forget_gate", forget_gate)
         self.logger.record("memory/output_gate", output_gate)
+        per_unit = gate_activations[:, :, 1].mean((0, 1))  # reduced on the device
+        self.logger.record("memory/horizon", memory_horizon(per_unit.cpu().numpy()))
+        if critic_forget_gate is not None:
+            per_unit = critic_forget_gate.mean((0, 1))
+            self.logger.record("memory/horizon_critic", memory_horizon(per_unit.cpu().numpy()))
 
     @unchecked_distributions()
     def train(self) -> None:

@@ -346,6 +346,30 @@ def test_memory_statistics_are_the_rollout_means(tmp_path):
     assert logged["memory/cell_abs_mean"] == pytest.approx(expected_cell)
 
 
+def test_memory_horizon_is_the_median_over_units_of_one_over_one_minus_the_forget_gate(tmp_path):
+    model = small_model("episode")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    units = model.policy.lstm_actor.hidden_size
+    # Forget gates that read nothing and have bias log(k): f = k / (1 + k), horizon 1 + k.
+    for lstm, scale in ((model.policy.lstm_actor, 1.0), (model.policy.lstm_critic, 2.0)):
+        forget = slice(units, 2 * units)
+        with th.no_grad():
+            lstm.weight_ih_l0[forget] = 0.0
+            lstm.weight_hh_l0[forget] = 0.0
+            lstm.bias_ih_l0[forget] = th.log(scale * th.arange(1.0, units + 1))
+            lstm.bias_hh_l0[forget] = 0.0
+    model.learn(N_STEPS * model.n_envs)
+    logged = pd.read_csv(tmp_path / "progress.csv").iloc[-1]
+    middle = units / 2  # the median of 1 + k over k = 1..units
+    assert logged["memory/horizon"] == pytest.approx(1 + middle + 0.5, rel=1e-5)
+    assert logged["memory/horizon_critic"] == pytest.approx(1 + 2 * middle + 1, rel=1e-5)
+    shared = small_model("episode", shared_lstm=True, enable_critic_lstm=False)
+    shared.set_logger(configure(str(tmp_path / "shared"), ["csv"]))
+    shared.learn(N_STEPS * shared.n_envs)
+    logged = pd.read_csv(tmp_path / "shared" / "progress.csv").iloc[-1]
+    assert logged["memory/horizon"] > 1 and "memory/horizon_critic" not in logged
+
+
 def test_target_kl_stops_the_epochs_early():
     model = small_model("episode")
     model.n_epochs, model.target_kl = 10, 1e-9

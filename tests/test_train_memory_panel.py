@@ -144,3 +144,15 @@ def test_an_all_zero_cell_state_gets_a_unit_scale_instead_of_an_empty_one():
     panel = MemoryPanel(trace, window=16)
     assert panel.heatmaps["cell"].get_clim() == (-1.0, 1.0)
     assert panel.draw(3).shape[2] == 3
+
+
+def test_the_forget_gate_shows_the_memory_horizon_of_the_window():
+    trace = hand_made_trace()
+    trace.forget_gate = np.full_like(trace.forget_gate, 0.5)
+    trace.forget_gate[20:] = 0.9  # horizons 2 then 10 steps
+    panel = MemoryPanel(trace, window=10)
+    panel.draw(9)
+    assert panel.horizon.get_text() == "memory horizon 2 steps"
+    panel.draw(29)
+    assert panel.horizon.get_text() == "memory horizon 10 steps"
+    assert panel.horizon_at(24) == pytest.approx(1 / (1 - 0.7))  # half of each in the window
