@@ -126,6 +126,17 @@ class SequenceLayout(NamedTuple):
     n_columns: int
 
 
+class SequenceContext(NamedTuple):
+    """The steps before a batch of sequences, run with gradient only: each sequence's start
+    state keeps its value (acting's) and takes the gradient of the context's final state
+    (see :meth:`RecurrentActorCriticPolicy.states_through_context`)."""
+
+    observations: th.Tensor | dict[str, th.Tensor]
+    layout: SequenceLayout  # one column per sequence, right-aligned, reset steps before
+    states: RNNStates  # state at the start of each context
+    keep: th.Tensor  # [n_columns] 1.0 where the context reaches the sequence, else 0.0
+
+
 # Pre-activation of the gates at a reset step: sigmoid of it is exactly 0.0 in float32.
 RESET_PREACTIVATION = -1e6
 
@@ -460,14 +471,32 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         actions: th.Tensor,
         layout: SequenceLayout,
         states: RNNStates,
+        context: SequenceContext | None = None,
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
-        """Values, log-probs and entropy of every step of whole sequences."""
+        """Values, log-probs and entropy of every step of whole sequences (whose gradient
+        reaches into ``context`` when given)."""
+        if context is not None:
+            states = self.states_through_context(states, context)
         latent_pi, latent_vf, _ = self.run_sequences(obs, layout, states)
         distribution = self._get_action_dist_from_latent(
             self.mlp_extractor.forward_actor(latent_pi)
         )
         values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
         return values, distribution.log_prob(actions), distribution.entropy()
+
+    def states_through_context(self, states: RNNStates, context: SequenceContext) -> RNNStates:
+        """``states`` as they are, with the gradient of the states that running ``context``
+        ends in: ``h + (h_ctx - h_ctx.detach())``. The forward pass stays what acting computed
+        (the context's recomputed end state may differ from the stored one, which acting had);
+        the backward pass reaches the context's inputs and the state before it."""
+        _, _, reached = self.run_sequences(context.observations, context.layout, context.states)
+        keep = context.keep.view(1, -1, 1)
+        return RNNStates(
+            *(
+                (h + (h_ctx - h_ctx.detach()) * keep, c + (c_ctx - c_ctx.detach()) * keep)
+                for (h, c), (h_ctx, c_ctx) in zip(states, reached, strict=True)
+            )
+        )
 
     def _sequence_inputs(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout

@@ -56,6 +56,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
         start state with the current weights instead of the stale one from acting.
     :param trial_returns: with ``memory="trial"``, returns and advantages run across the
         episodes of a trial and end at its end (the RL² objective).
+    :param context: steps before each training sequence (from the previous rollout for the
+        first) that the gradient flows through, without their losses: a cue seen up to
+        ``context`` steps before a sequence's start can be credited. 0..seq_len.
     :param n_envs: number of environments when ``env`` is an id string.
     """
 
@@ -96,6 +99,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         seq_len: int | None = None,
         refresh_states: bool = False,
         trial_returns: bool = True,
+        context: int = 0,
         n_envs: int = 1,
         _init_setup_model: bool = True,
     ) -> None:
@@ -120,6 +124,12 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 _require(value > 0, name, value, "must be > 0 (or a schedule)")
         if seq_len is not None:
             _require(1 <= seq_len <= n_steps, "seq_len", seq_len, f"None or 1..n_steps={n_steps}")
+        _require(
+            0 <= context <= (seq_len or n_steps),
+            "context",
+            context,
+            f"0..seq_len (here {seq_len or n_steps})",
+        )
         self.memory = MemoryMode.parse(memory)
         if isinstance(env, str):
             env = make_vec_env(env, n_envs=n_envs, seed=seed)
@@ -156,6 +166,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self.seq_len = seq_len
         self.refresh_states = refresh_states
         self.trial_returns = trial_returns
+        self.context = context
         if _init_setup_model:
             self._setup_model()
 
@@ -186,6 +197,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
             self.device,
             self.gamma,
             self.gae_lambda,
+            self.context,
         )
         self._last_lstm_states = self.policy.initial_state(self.n_envs)
         self._reset_rule = StateResetRule(self.memory, self.trial_returns)
@@ -223,6 +235,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
         states = self._last_lstm_states
+        rollout_buffer.begin_rollout()
         # Kept per step and reduced once at the end: cheaper than summing at every step.
         gate_activations, top_cells, critic_forget_gates = [], [], []
 
@@ -232,6 +245,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 states = zero_states(states, state_resets)
             if step % rollout_buffer.seq_len == 0:
                 rollout_buffer.store_start_states(step, states)
+            rollout_buffer.store_context_states(step, states)
             with th.inference_mode():  # cheaper than no_grad; the buffer copies what it keeps
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)
                 out = self.policy.act(obs_tensor, states)
@@ -339,7 +353,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 buffer.refresh_start_states(self.policy)
             for batch in buffer.minibatches(self.batch_size, self.normalize_advantage):
                 values, log_prob, entropy = self.policy.evaluate_sequences(
-                    batch.observations, batch.actions, batch.layout, batch.states
+                    batch.observations, batch.actions, batch.layout, batch.states, batch.context
                 )
                 advantages = batch.advantages
                 ratio = th.exp(log_prob - batch.old_log_prob)

@@ -156,6 +156,7 @@ def test_lstm_settings_go_to_recurrent_algos_and_memory_settings_to_rl_lstm_only
         "enable_critic_lstm": False,
     }
     memory = {"memory": "episode", "seq_len": 8, "refresh_states": False, "trial_returns": True}
+    memory["context"] = 0
     if algo in ("rl_lstm", "sb3-contrib"):
         assert lstm.items() <= kwargs["policy_kwargs"].items()
     else:

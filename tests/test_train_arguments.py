@@ -62,6 +62,7 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
     "gate_init": (["--gate-init", "chrono:600"], {"gate_init": "chrono:600"}),
     "memory": (["--memory", "never"], {"memory": "never"}),
     "seq_len": (["--seq-len", "16"], {"seq_len": 16}),
+    "context": (["--context", "32"], {"context": 32}),
     "refresh_states": (["--refresh-states", "true"], {"refresh_states": True}),
     "trial_returns": (["--trial-returns", "false"], {"trial_returns": False}),
     "normalize": (["--normalize", "true"], {"normalize": True}),
@@ -209,6 +210,8 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--length", "ten"], "argument --length: invalid int value: 'ten'"),
         (["--device", "tpu"], "--device 'tpu' is not auto, cpu or cuda[:N]"),
         (["--shared-lstm"], "--shared-lstm true needs --enable-critic-lstm false"),
+        (["--context", "-1"], "argument --context: '-1' is not an integer >= 0"),
+        (["--context", "8", "--algo", "ppo"], "--context 8 needs --algo rl_lstm (ppo has none)"),
         (["--gate-init", "forget:x"], "--gate-init: gate_init='forget:x' is not a gate init"),
         (
             ["--gate-init", "forget:3", "--algo", "sb3-contrib"],

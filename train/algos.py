@@ -101,6 +101,7 @@ def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
         kwargs.update(
             memory=cfg.memory,
             seq_len=cfg.seq_len,
+            context=cfg.context,
             refresh_states=cfg.refresh_states,
             trial_returns=cfg.trial_returns,
         )

@@ -62,6 +62,8 @@ HELP = {
     "(rl_lstm)",
     "memory": "when the LSTM state is zeroed: every episode, every trial, never (rl_lstm)",
     "seq_len": "training sequence length in steps, or none for whole rollouts (rl_lstm)",
+    "context": "steps before each training sequence the gradient reaches into, 0..seq_len "
+    "(rl_lstm)",
     "refresh_states": "recompute stored LSTM states with current weights each epoch (rl_lstm)",
     "trial_returns": "with --memory trial, returns run across the episodes of a trial (rl_lstm)",
     "normalize": "normalise observations and rewards (VecNormalize)",
@@ -147,7 +149,13 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "str | None": str,
     "str": str,
 }
-FIELD_TYPES = {"seed": int, "gamma": fraction, "gae_lambda": fraction}
+non_negative_int = _checked(int, lambda v: v >= 0, "is not an integer >= 0")
+FIELD_TYPES = {
+    "seed": int,
+    "gamma": fraction,
+    "gae_lambda": fraction,
+    "context": non_negative_int,
+}
 METAVARS = {
     "int": "N",
     "float": "X",
@@ -234,6 +242,8 @@ def _validate(cfg: TrainConfig) -> str | None:
         )
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
+    if cfg.algo != "rl_lstm" and cfg.context:
+        return f"--context {cfg.context} needs --algo rl_lstm ({cfg.algo} has none)"
     if cfg.algo != "rl_lstm" and cfg.gate_init != "sb3":
         return f"--gate-init {cfg.gate_init} needs --algo rl_lstm ({cfg.algo} has sb3's)"
     try:

@@ -43,6 +43,7 @@ class Hyperparams:
     # Memory (rl_lstm only): when the state is zeroed, and how training sequences are cut.
     memory: str = "episode"
     seq_len: int | None = None
+    context: int = 0
     refresh_states: bool = False
     trial_returns: bool = True
     # Environment wrappers.
