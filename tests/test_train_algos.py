@@ -167,14 +167,17 @@ def test_lstm_settings_go_to_recurrent_algos_and_memory_settings_to_rl_lstm_only
         "enable_critic_lstm": False,
     }
     memory = {"memory": "episode", "seq_len": 8, "refresh_states": False, "trial_returns": True}
+    memory["context"] = 0
     if algo in ("rl_lstm", "sb3-contrib"):
         assert lstm.items() <= kwargs["policy_kwargs"].items()
     else:
         assert not lstm.keys() & kwargs["policy_kwargs"].keys()
     if algo == "rl_lstm":
         assert memory.items() <= kwargs.items()
+        assert kwargs["policy_kwargs"]["gate_init"] == cfg.gate_init
     else:
         assert not memory.keys() & kwargs.keys()
+        assert "gate_init" not in kwargs["policy_kwargs"]
 
 
 @pytest.mark.parametrize("algo", ALGOS)
@@ -323,3 +326,11 @@ def test_preset_kwargs_take_changes_and_refuse_unknown_fields():
     assert "memory" not in preset_kwargs("TMaze-v0", algo="sb3-contrib")
     with pytest.raises(TypeError, match=r"unknown settings \['lstm_size'\]"):
         preset_kwargs("TMaze-v0", lstm_size=8)
+
+
+def test_the_gate_initialisation_reaches_rl_lstms_lstms():
+    cfg = small("rl_lstm", gate_init="forget:3")
+    lstm = make_model(cfg, env_for(cfg)).policy.lstm_actor
+    units = lstm.hidden_size
+    forget = (lstm.bias_ih_l1 + lstm.bias_hh_l1)[units : 2 * units]  # the top of 2 layers
+    assert torch.equal(forget, torch.full((units,), 3.0))

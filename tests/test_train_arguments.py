@@ -59,8 +59,10 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
     "net_arch": (["--net-arch", "32", "16"], {"net_arch": [32, 16]}),
     "activation_fn": (["--activation-fn", "relu"], {"activation_fn": "relu"}),
     "ortho_init": (["--ortho-init", "false"], {"ortho_init": False}),
+    "gate_init": (["--gate-init", "chrono:600"], {"gate_init": "chrono:600"}),
     "memory": (["--memory", "never"], {"memory": "never"}),
     "seq_len": (["--seq-len", "16"], {"seq_len": 16}),
+    "context": (["--context", "32"], {"context": 32}),
     "refresh_states": (["--refresh-states", "true"], {"refresh_states": True}),
     "trial_returns": (["--trial-returns", "false"], {"trial_returns": False}),
     "normalize": (["--normalize", "true"], {"normalize": True}),
@@ -179,8 +181,9 @@ def test_a_boolean_flag_alone_means_true_even_before_another_flag():
 
 
 def test_the_envs_constructor_arguments_become_flags_with_the_registered_defaults():
-    assert TMAZE.env_kwargs == {"length": 10}
-    assert parse_args(["--env", "TMaze-v0", "--length", "25"]).config.env_kwargs == {"length": 25}
+    assert TMAZE.env_kwargs == {"length": 10, "passive": False}
+    longer = parse_args(["--env", "TMaze-v0", "--length", "25", "--passive"]).config
+    assert longer.env_kwargs == {"length": 25, "passive": True}
     bandit = parse_args(["--env", "TrialBandit-5arm-v0", "--episodes-per-trial", "3"]).config
     assert bandit.env_kwargs == {"num_arms": 5, "episodes_per_trial": 3}
 
@@ -231,6 +234,13 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--length", "ten"], "argument --length: invalid int value: 'ten'"),
         (["--device", "tpu"], "--device 'tpu' is not auto, cpu or cuda[:N]"),
         (["--shared-lstm"], "--shared-lstm true needs --enable-critic-lstm false"),
+        (["--context", "-1"], "argument --context: '-1' is not an integer >= 0"),
+        (["--context", "8", "--algo", "ppo"], "--context 8 needs --algo rl_lstm (ppo has none)"),
+        (["--gate-init", "forget:x"], "--gate-init: gate_init='forget:x' is not a gate init"),
+        (
+            ["--gate-init", "forget:3", "--algo", "sb3-contrib"],
+            "--gate-init forget:3 needs --algo rl_lstm (sb3-contrib has sb3's)",
+        ),
     ],
 )
 def test_a_bad_value_is_a_usage_error_naming_the_flag_and_what_it_accepts(capsys, args, message):
@@ -296,7 +306,7 @@ def saved_run(tmp_path) -> RunDir:
 
 def test_resume_takes_the_saved_config_as_it_is_from_the_run_or_a_checkpoint(saved_run):
     saved = TrainConfig.load(saved_run.config)
-    assert (saved.env_kwargs, saved.n_steps) == ({"length": 20}, 96)
+    assert (saved.env_kwargs, saved.n_steps) == ({"length": 20, "passive": False}, 96)
     for path in (saved_run.path, saved_run.latest):
         arguments = parse_args(["--resume", str(path)])
         assert arguments.resume == saved_run
@@ -334,7 +344,7 @@ def test_a_run_saved_without_an_env_option_resumes_with_the_envs_default(saved_r
     dataclasses.replace(saved, env_kwargs={}).save(saved_run.config)
     for flags in ([], ["--length", "10"]):
         config = parse_args(["--resume", str(saved_run.path), *flags]).config
-        assert config == dataclasses.replace(saved, env_kwargs={"length": 10})
+        assert config == dataclasses.replace(saved, env_kwargs={"length": 10, "passive": False})
 
 
 def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):

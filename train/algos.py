@@ -89,9 +89,11 @@ def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
             enable_critic_lstm=cfg.enable_critic_lstm,
         )
     if cfg.algo == "rl_lstm":
+        policy_kwargs["gate_init"] = cfg.gate_init
         kwargs.update(
             memory=cfg.memory,
             seq_len=cfg.seq_len,
+            context=cfg.context,
             refresh_states=cfg.refresh_states,
             trial_returns=cfg.trial_returns,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rl_lstm.gate_init import GateInit
 from rl_lstm.memory import MemoryMode
 from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
 from train.env_factory import check_env, env_options, option_help, resolve_env_id
@@ -54,8 +55,12 @@ HELP = {
     "net_arch": "hidden layer sizes after the LSTM (or of the MLP for ppo)",
     "activation_fn": "activation of the hidden layers",
     "ortho_init": "orthogonal weight initialisation",
+    "gate_init": "LSTM gate biases at the start: sb3 | forget:<bias> | chrono[:<horizon>] "
+    "(rl_lstm)",
     "memory": "when the LSTM state is zeroed: every episode, every trial, never (rl_lstm)",
     "seq_len": "training sequence length in steps, or none for whole rollouts (rl_lstm)",
+    "context": "steps before each training sequence the gradient reaches into, 0..seq_len "
+    "(rl_lstm)",
     "refresh_states": "recompute stored LSTM states with current weights each epoch (rl_lstm)",
     "trial_returns": "with --memory trial, returns run across the episodes of a trial (rl_lstm)",
     "normalize": "normalise observations and rewards (VecNormalize)",
@@ -155,7 +160,13 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "str | None": str,
     "str": str,
 }
-FIELD_TYPES = {"seed": int, "gamma": fraction, "gae_lambda": fraction}
+non_negative_int = _checked(int, lambda v: v >= 0, "is not an integer >= 0")
+FIELD_TYPES = {
+    "seed": int,
+    "gamma": fraction,
+    "gae_lambda": fraction,
+    "context": non_negative_int,
+}
 METAVARS = {
     "int": "N",
     "float": "X",
@@ -264,6 +275,14 @@ def config_problem(cfg: TrainConfig) -> str | None:
         )
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
+    if cfg.algo != "rl_lstm" and cfg.context:
+        return f"--context {cfg.context} needs --algo rl_lstm ({cfg.algo} has none)"
+    if cfg.algo != "rl_lstm" and cfg.gate_init != "sb3":
+        return f"--gate-init {cfg.gate_init} needs --algo rl_lstm ({cfg.algo} has sb3's)"
+    try:
+        GateInit.parse(cfg.gate_init)
+    except ValueError as error:
+        return f"--gate-init: {error}"
     if cfg.recurrent and cfg.shared_lstm and cfg.enable_critic_lstm:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
@@ -319,7 +338,7 @@ def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Argumen
         spec = resolve_env_id(known.env)
         preset = dataclasses.asdict(preset_for(known.env))
         if known.algo != "rl_lstm":
-            preset["memory"] = "episode"
+            preset.update(memory="episode", gate_init="sb3")
         base = TrainConfig(env=known.env, **preset)
         env_defaults = env_options(spec)
     else:
