@@ -28,6 +28,8 @@ class MemoryChainEnv(TextOrImageRender, gym.Env):
     - Reward: +1 at ``t = length`` if the action repeats the cue, -1 if not; 0 before.
     - Episode end: terminated after ``length + 1`` steps (the env keeps this itself).
     - Scores: memoryless 0 (a guess), perfect memory 1.
+
+    :param length: steps between the cue and the answer: how long the cue must be remembered
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}
