@@ -167,7 +167,9 @@ def postgres_url():
 
 
 def test_two_workers_on_one_postgresql_study_run_every_trial_once(tmp_path, postgres_url):
-    run_workers(tmp_path, postgres_url)
+    outputs = run_workers(tmp_path, postgres_url.replace("tune@", "tune:secret@"))
+    assert all("postgresql+psycopg://tune:***@127.0.0.1" in out for out in outputs)
+    assert not any("secret" in out for out in outputs)
     study = optuna.load_study(study_name=STUDY, storage=postgres_url)
     check_every_trial_ran_once(study, tmp_path / "runs" / STUDY, expected=4)
     assert not (tmp_path / "runs" / "tune.db").exists()

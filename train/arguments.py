@@ -129,7 +129,7 @@ def _int_list(text: str) -> list[int]:
     return [positive_int(part) for part in text.strip("[]").replace(",", " ").split()]
 
 
-class _ExtendList(argparse.Action):
+class _FlatList(argparse.Action):
     """Joins the values of a list flag, whether given as several values or as one list literal."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
@@ -185,7 +185,7 @@ def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, def
     flag = "--" + field.name.replace("_", "-")
     kwargs: dict[str, Any] = dict(default=default, help=HELP[field.name])
     if field.type == "list[int]":
-        kwargs.update(type=_int_list, nargs="*", action=_ExtendList, metavar=METAVARS[field.type])
+        kwargs.update(type=_int_list, nargs="*", action=_FlatList, metavar=METAVARS[field.type])
     elif field.type.startswith("list"):
         kwargs.update(type=str, nargs="*", metavar=METAVARS[field.type])
     elif field.type == "bool":

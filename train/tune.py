@@ -63,7 +63,7 @@ LSTM_SETTINGS = frozenset({"lstm_hidden_size", "seq_len", "refresh_states"})
 RL_LSTM_SETTINGS = frozenset({"seq_len", "refresh_states"})
 PRESET_LABEL = "preset (train/presets.py PRESETS)"
 TABLE_ATTEMPTS = 5
-HEARTBEAT_S = 60  # a worker that dies without a word has its trial failed after 2 beats missed
+HEARTBEAT_S = 60  # the trial of a worker silent for two beats is failed by the next to start one
 
 
 def searchable_for(algo: str) -> tuple[str, ...]:
@@ -110,11 +110,13 @@ class SearchSpace:
                 f"--n-envs {cfg.n_envs} and --seq-len {cfg.seq_len}: fix --n-steps too"
             )
         # The rules between settings, on a config whose searched ones take their widest values.
-        widest = {"n_steps": max(space.n_steps_choices()), "seq_len": None}
-        widest = {name: value for name, value in widest.items() if name in names}
-        n_steps = widest.get("n_steps", cfg.n_steps)
+        widest: dict[str, Any] = {}
+        if "n_steps" in names:
+            widest["n_steps"] = max(space.n_steps_choices())
         if "batch_size" in names:
-            widest["batch_size"] = n_steps * cfg.n_envs
+            widest["batch_size"] = widest.get("n_steps", cfg.n_steps) * cfg.n_envs
+        if "seq_len" in names:
+            widest["seq_len"] = None
         if problem := config_problem(dataclasses.replace(cfg, **widest)):
             raise UsageError(problem)
         return space
@@ -134,7 +136,7 @@ class SearchSpace:
             elif name == "batch_size":
                 n_steps = settings.get("n_steps", self.base.n_steps)
                 minibatches = trial.suggest_categorical("n_minibatches", N_MINIBATCHES)
-                value = max(1, n_steps * self.base.n_envs // minibatches)
+                value = n_steps * self.base.n_envs // minibatches
             elif name in LOG_RANGES:
                 low, high = LOG_RANGES[name]
                 value = float(f"{trial.suggest_float(name, low, high, log=True):.3g}")
@@ -152,8 +154,6 @@ def flag_words(settings: dict[str, Any]) -> list[str]:
     for name, value in settings.items():
         if isinstance(value, bool):
             value = str(value).lower()
-        elif isinstance(value, list):
-            value = " ".join(map(str, value))
         words += ["--" + name.replace("_", "-"), "none" if value is None else str(value)]
     return words
 
@@ -469,7 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     objective = Objective(args, space, name, ppo_argv, tune_args.seeds)
     for handler in logging.getLogger("optuna").handlers:  # Optuna's own console handler
         handler.addFilter(NO_INTERRUPT_TRACEBACK)  # once, however often main runs
-    print(f"study {name} in {storage.url}: searching {' '.join(space.names)}")
+    where = sqlalchemy.engine.make_url(storage.url).render_as_string(hide_password=True)
+    print(f"study {name} in {where}: searching {' '.join(space.names)}")
     try:
         study.optimize(
             objective, n_trials=tune_args.n_trials, timeout=tune_args.timeout, catch=(ValueError,)
