@@ -2,8 +2,9 @@
 
 Every task's docstring says what a memoryless policy and what perfect memory score on it (the
 README's "Tasks" section lists them all). Tasks whose episode length depends on their
-parameters (TMaze's ``length``, MemoryMaze's ``episode_steps``, Concentration's deck) end their
-episodes themselves, so ``gym.make(id, length=500)`` needs no ``max_episode_steps``.
+parameters (TMaze's and MemoryChain's ``length``, MemoryMaze's ``episode_steps``,
+Concentration's deck) end their episodes themselves, so ``gym.make(id, length=500)`` needs no
+``max_episode_steps``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import gymnasium as gym
 from envs.concentration import ConcentrationEnv
 from envs.count_recall import CountRecallEnv
 from envs.masked_control import masked_cartpole, masked_pendulum
+from envs.memory_chain import MemoryChainEnv
 from envs.memory_maze import MemoryMazeEnv
 from envs.repeat_previous import RepeatPreviousEnv
 from envs.simon import SimonEnv
@@ -27,6 +29,7 @@ __all__ = [
     "ConcentrationEnv",
     "CountRecallEnv",
     "MaskObservation",
+    "MemoryChainEnv",
     "MemoryMazeEnv",
     "PrevActionReward",
     "RepeatPreviousEnv",
@@ -42,6 +45,8 @@ TASKS: dict[str, tuple[str, dict[str, Any], int | None]] = {
     "TMaze-v0": ("envs.tmaze:TMazeEnv", {"length": 10}, None),
     "TMaze-Long-v0": ("envs.tmaze:TMazeEnv", {"length": 100}, None),
     "TMaze-VeryLong-v0": ("envs.tmaze:TMazeEnv", {"length": 1000}, None),
+    "TMaze-Passive-v0": ("envs.tmaze:TMazeEnv", {"length": 100, "passive": True}, None),
+    "MemoryChain-v0": ("envs.memory_chain:MemoryChainEnv", {"length": 30}, None),
     **{
         f"MemoryMaze-{size}x{size}-v0": (
             "envs.memory_maze:MemoryMazeEnv",

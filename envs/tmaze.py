@@ -23,23 +23,36 @@ class TMazeEnv(TextOrImageRender, gym.Env):
     The agent starts at cell 0 of a corridor; the junction of the T is cell ``length``. Only at
     cell 0 does it see the cue saying whether the north or the south arm pays.
 
+    With ``passive=True`` it is the passive T-maze of Ni et al. (2023), which tests memory
+    alone: the episode lasts exactly ``length + 1`` steps (walk the corridor, then turn), and
+    every step that leaves the agent behind that schedule costs ``1 / length``, so the way
+    down the corridor is learned from immediate rewards at any length.
+
     - Observation: ``Discrete(4)``: 0 cue "north pays", 1 cue "south pays", 2 corridor,
       3 junction.
     - Action: ``Discrete(4)``: 0 east (towards the junction), 1 west, 2 north, 3 south. Moving
       into a wall leaves the agent where it is.
     - Reward: +1 for taking the arm the cue named at the junction, 0 for the other arm.
     - Episode end: terminated when an arm is taken; truncated after ``2 * length + 8`` steps
-      (the env keeps this limit itself, so it scales with ``length`` passed to ``gym.make``).
+      (passive: ``length + 1``; the env keeps this limit itself, so it scales with ``length``
+      passed to ``gym.make``).
     - Scores: memoryless 0.5 (always the same arm); perfect memory 1.0 in ``length + 1`` steps.
+      Passive: the same, and a random walk scores below 0 (penalties).
 
     :param length: cells from the cue to the junction: how long the cue must be remembered
+    :param passive: the passive T-maze of Ni et al. (2023): fixed length, penalties for lagging
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}
 
-    def __init__(self, length: int = 10, render_mode: str | None = None) -> None:
+    def __init__(
+        self, length: int = 10, passive: bool = False, render_mode: str | None = None
+    ) -> None:
         self.length = check_int("length", length, 1)
-        self.max_steps = 2 * self.length + 8
+        if not isinstance(passive, bool):
+            raise ValueError(f"passive must be True or False, got {passive!r}")
+        self.passive = passive
+        self.max_steps = self.length + 1 if passive else 2 * self.length + 8
         self.observation_space = spaces.Discrete(4)
         self.action_space = spaces.Discrete(4)
         self.render_mode = render_mode
@@ -68,6 +81,8 @@ class TMazeEnv(TextOrImageRender, gym.Env):
             terminated = True
             reward = 1.0 if (action == NORTH) == self._north_pays else 0.0
         truncated = not terminated and self._steps >= self.max_steps
+        if self.passive and not (terminated or truncated) and self._position < self._steps:
+            reward = -1.0 / self.length  # behind the walk that reaches the junction in time
         return self._observation(), reward, terminated, truncated, {}
 
     def _observation(self) -> int:

@@ -5,10 +5,15 @@ sequences (one per chunk and env), each starting from the state acting had there
 Where the memory mode zeroes the state inside a sequence, a *reset step* is inserted
 before that step (see :class:`SequenceLayout`), so a whole minibatch of sequences,
 resets included, goes through each LSTM in one call.
+
+With a ``context`` of K steps, each sequence also comes with the K steps before it (from
+the previous rollout for the first chunk), run with gradient from the state acting had at
+their start, so that the gradient reaches back past the sequence's (and rollout's) start.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -17,7 +22,12 @@ import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
 
-from rl_lstm.policies import RecurrentActorCriticPolicy, SequenceLayout, zero_states
+from rl_lstm.policies import (
+    RecurrentActorCriticPolicy,
+    SequenceContext,
+    SequenceLayout,
+    zero_states,
+)
 from rl_lstm.returns import compute_gae
 
 TensorObs = th.Tensor | dict[str, th.Tensor]
@@ -34,6 +44,7 @@ class SequenceBatch(NamedTuple):
     returns: th.Tensor
     layout: SequenceLayout
     states: RNNStates  # start state of each sequence, [layers, n_sequences, hidden]
+    context: SequenceContext | None = None  # the steps before each sequence, with a context
 
 
 def _normalized(batch: SequenceBatch, normalize_advantage: bool) -> SequenceBatch:
@@ -75,7 +86,11 @@ class SequenceRolloutBuffer:
         device: th.device,
         gamma: float,
         gae_lambda: float,
+        context: int = 0,
     ) -> None:
+        if not 0 <= context <= seq_len:
+            raise ValueError(f"context={context} is invalid: must be in 0..seq_len={seq_len}")
+        self.context = context
         self.n_steps, self.n_envs, self.seq_len = n_steps, n_envs, seq_len
         self.device, self.gamma, self.gae_lambda = device, gamma, gae_lambda
         self.n_chunks = -(-n_steps // seq_len)
@@ -105,6 +120,58 @@ class SequenceRolloutBuffer:
         steps = np.arange(n_steps)
         self.chunk_start = steps - steps % seq_len
         self.chunk_end = np.minimum(self.chunk_start + seq_len, n_steps)
+        if context:
+            self._setup_context(observation_space, state_shape)
+
+    def _setup_context(self, observation_space: spaces.Space, state_shape: tuple) -> None:
+        """Storage of the context: the last steps of the previous rollout (for the first
+        chunk) and the states acting had ``context`` steps before each chunk."""
+        tail = (self.context, self.n_envs)
+        if isinstance(observation_space, spaces.Dict):
+            self.tail_observations: TensorObs = {
+                key: _observation_storage(subspace, tail, self.device)
+                for key, subspace in observation_space.spaces.items()
+            }
+        else:
+            self.tail_observations = _observation_storage(observation_space, tail, self.device)
+        self.tail_resets = np.zeros(tail, dtype=bool)
+        self.tail_valid = np.zeros(self.n_envs, dtype=bool)  # a previous rollout exists
+        zeros = functools.partial(th.zeros, state_shape, device=self.device)
+        self.context_states = RNNStates((zeros(), zeros()), (zeros(), zeros()))
+        # Filled during a rollout for the next one, taken over by begin_rollout.
+        self._next_tail_states: RNNStates | None = None
+        self._next_tail: tuple[TensorObs, np.ndarray, RNNStates] | None = None
+
+    def begin_rollout(self) -> None:
+        """Make the end of the rollout just stored the context of the one about to start."""
+        if not self.context or self._next_tail is None:
+            return
+        observations, resets, states = self._next_tail
+        if isinstance(observations, dict):
+            for key, value in observations.items():
+                self.tail_observations[key].copy_(value)
+        else:
+            self.tail_observations.copy_(observations)
+        self.tail_resets[:] = resets
+        for stored, state in zip(self.context_states, states, strict=True):
+            stored[0][:, : self.n_envs] = state[0]
+            stored[1][:, : self.n_envs] = state[1]
+        self.tail_valid[:] = True
+        self._next_tail = None
+
+    def store_context_states(self, step: int, states: RNNStates) -> None:
+        """Record the (already reset) state of a step that begins a context: ``context``
+        steps before a chunk of this rollout, or before the next rollout."""
+        if not self.context:
+            return
+        chunk, offset = divmod(step + self.context, self.seq_len)
+        if step + self.context == self.n_steps:  # kept for the next rollout's first chunk
+            self._next_tail_states = RNNStates(*((h.clone(), c.clone()) for h, c in states))
+        elif offset == 0 and 0 < chunk < self.n_chunks:
+            columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)
+            for stored, current in zip(self.context_states, states, strict=True):
+                stored[0][:, columns] = current[0]
+                stored[1][:, columns] = current[1]
 
     def store_start_states(self, step: int, states: RNNStates) -> None:
         """Record the (already reset) state at the start of chunk ``step // seq_len``."""
@@ -167,6 +234,71 @@ class SequenceRolloutBuffer:
         self.sequence_length = (
             chunk_length[:, None] + resets_before[self.chunk_end[:: self.seq_len] - 1]
         ).ravel()
+        if self.context:
+            self._extend_with_tail()
+
+    def _extend_with_tail(self) -> None:
+        """Keep this rollout's last steps for the next one; join the previous rollout's to
+        this one's in one timeline (its time ``t`` is this rollout's ``t - context``)."""
+        start = self.n_steps - self.context
+        if isinstance(self.observations, dict):
+            tail: TensorObs = {key: v[start:].clone() for key, v in self.observations.items()}
+            self._timeline: TensorObs = {
+                key: th.cat([self.tail_observations[key], value])
+                for key, value in self.observations.items()
+            }
+        else:
+            tail = self.observations[start:].clone()
+            self._timeline = th.cat([self.tail_observations, self.observations])
+        self._next_tail = (tail, self.state_resets[start:].copy(), self._next_tail_states)
+        self._timeline_resets = np.concatenate([self.tail_resets, self.state_resets])
+
+    def _context(self, columns: np.ndarray) -> SequenceContext:
+        """The ``context`` steps before each sequence in ``columns``, from the last reset among
+        them on (right-aligned, reset steps before), and whether each reaches its sequence."""
+        chunks, envs = np.divmod(columns, self.n_envs)
+        first = chunks * self.seq_len  # timeline time of each context's first step
+        window = first + np.arange(self.context)[:, None]  # [context, n_columns]
+        # A reset at the first step is in the stored state; a later one cuts the context.
+        inner = self._timeline_resets[window, envs][1:]
+        cut = inner.any(axis=0)
+        kept_from = np.where(cut, self.context - 1 - np.argmax(inner[::-1], axis=0), 0)
+        lengths = self.context - kept_from
+        n_time = int(lengths.max())
+        offsets = np.arange(n_time)[:, None]
+        times = first + kept_from + offsets - (n_time - lengths)
+        valid = offsets >= n_time - lengths
+        slots = np.broadcast_to(envs, valid.shape)
+        layout = SequenceLayout(
+            step_positions=th.from_numpy(np.flatnonzero(valid)).to(self.device),
+            reset_positions=th.from_numpy(np.flatnonzero(~valid)).to(self.device),
+            n_time=n_time,
+            n_columns=len(columns),
+        )
+        index = th.from_numpy(times[valid] * self.n_envs + slots[valid]).to(self.device)
+        if isinstance(self._timeline, dict):
+            observations: TensorObs = {
+                key: self._rows(value, index) for key, value in self._timeline.items()
+            }
+        else:
+            observations = self._rows(self._timeline, index)
+        state_columns = th.from_numpy(columns).to(self.device)
+        states = RNNStates(
+            *(
+                (h.index_select(1, state_columns), c.index_select(1, state_columns))
+                for h, c in self.context_states
+            )
+        )
+        # No context where the sequence starts from a zeroed state or none was stored yet.
+        reaches = ~self.state_resets[first, envs] & np.where(
+            chunks == 0, self.tail_valid[envs], True
+        )
+        return SequenceContext(
+            observations,
+            layout,
+            zero_states(states, cut),
+            th.as_tensor(reaches, dtype=th.float32, device=self.device),
+        )
 
     @staticmethod
     def _rows(tensor: th.Tensor, index: th.Tensor) -> th.Tensor:
@@ -222,7 +354,8 @@ class SequenceRolloutBuffer:
             n_time=int(self.sequence_length[columns].max()),
             n_columns=n_columns,
         )
-        return self._gather(times * self.n_envs + envs, layout, columns)
+        batch = self._gather(times * self.n_envs + envs, layout, columns)
+        return batch._replace(context=self._context(columns)) if self.context else batch
 
     def all_sequences(self) -> SequenceBatch:
         """Every stored sequence in one batch."""

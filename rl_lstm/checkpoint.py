@@ -55,6 +55,7 @@ HYPERPARAMETERS = (
     "seq_len",
     "refresh_states",
     "trial_returns",
+    "context",
     "seed",
     "verbose",
 )

@@ -13,6 +13,18 @@ from stable_baselines3.common.vec_env import VecEnv
 from rl_lstm.memory import TRIAL_START_KEY, StateResetRule
 from rl_lstm.policies import zero_states
 
+# Largest horizon reported: a forget gate that rounds to 1 keeps its cell "forever".
+HORIZON_CAP = 1e7
+
+
+def memory_horizon(forget_gate: np.ndarray) -> float:
+    """How many steps a cell keeps its value: the median over units of ``1 / (1 - f)``, where
+    ``f`` is a unit's mean forget-gate activation over the leading axes of ``forget_gate``
+    ([..., units]); capped at HORIZON_CAP."""
+    values = np.asarray(forget_gate, dtype=np.float64)
+    mean = values.reshape(-1, values.shape[-1]).mean(0)
+    return float(np.median(1.0 / np.maximum(1.0 - mean, 1.0 / HORIZON_CAP)))
+
 
 @dataclass
 class MemoryTrace:

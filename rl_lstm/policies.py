@@ -22,6 +22,7 @@ from torch.optim.adam import adam
 
 from rl_lstm.distributions import CategoricalDistribution
 from rl_lstm.flat_parameters import ELEMENTWISE_OPTIMIZERS, FlatParameters
+from rl_lstm.gate_init import GateInit
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 LSTMState = tuple[th.Tensor, th.Tensor]
@@ -37,6 +38,8 @@ class ActOutput(NamedTuple):
     # Sigmoid of the top actor layer's pre-activations [batch, 4, hidden], PyTorch gate
     # order (i, f, g, o); the g slot is unused (g goes through tanh).
     gate_activations: th.Tensor
+    # The critic LSTM's top-layer forget gate [batch, hidden], None without a critic LSTM.
+    critic_forget_gate: th.Tensor | None
 
 
 class SequenceInputs(NamedTuple):
@@ -121,6 +124,17 @@ class SequenceLayout(NamedTuple):
     reset_positions: th.Tensor  # grid cells of the reset steps
     n_time: int
     n_columns: int
+
+
+class SequenceContext(NamedTuple):
+    """The steps before a batch of sequences, run with gradient only: each sequence's start
+    state keeps its value (acting's) and takes the gradient of the context's final state
+    (see :meth:`RecurrentActorCriticPolicy.states_through_context`)."""
+
+    observations: th.Tensor | dict[str, th.Tensor]
+    layout: SequenceLayout  # one column per sequence, right-aligned, reset steps before
+    states: RNNStates  # state at the start of each context
+    keep: th.Tensor  # [n_columns] 1.0 where the context reaches the sequence, else 0.0
 
 
 # Pre-activation of the gates at a reset step: sigmoid of it is exactly 0.0 in float32.
@@ -242,6 +256,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     Acting steps actor and critic together by hand (:func:`lstm_step`), so gate activations
     come for free; training runs a minibatch of whole sequences, resets included, through
     each LSTM in one call (see :func:`run_lstm`).
+
+    :param gate_init: how the LSTMs' gate biases start (:class:`rl_lstm.gate_init.GateInit`):
+        ``"sb3"`` (sb3-contrib's), ``"forget:<bias>"`` or ``"chrono:<horizon>"``.
     """
 
     def __init__(
@@ -254,8 +271,10 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         lstm_kwargs: dict[str, Any] | None = None,
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
+        gate_init: str | GateInit = "sb3",
         **kwargs: Any,
     ) -> None:
+        self.gate_init = GateInit.parse(gate_init)
         unsupported = sorted(set(lstm_kwargs or {}) - set(SUPPORTED_LSTM_KWARGS))
         if unsupported:
             raise ValueError(
@@ -273,6 +292,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             optimizer_kwargs=_optimizer_kwargs(optimizer_class, optimizer_kwargs),
             **kwargs,
         )
+        for lstm in (self.lstm_actor, self.lstm_critic):
+            if lstm is not None:
+                self.gate_init.apply(lstm)
         if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
             self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
         self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
@@ -284,6 +306,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         )
         self._inputs_memo: tuple[Any, SequenceLayout, SequenceInputs] | None = None
         self._pack_parameters(keep_optimizer_state=False)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "gate_init": str(self.gate_init)}
 
     def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
         """Put the parameters in :class:`FlatParameters` and rebuild the optimizer on them:
@@ -426,12 +451,14 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         )
         actions = distribution.get_actions(deterministic=deterministic)
         values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
+        units = h.shape[-1]
         return ActOutput(
             actions,
             values,
             distribution.log_prob(actions),
             RNNStates(state_pi, state_vf),
             activations[0].view(len(latent_pi), 4, -1),
+            activations[1, :, units : 2 * units] if self.lstm_critic is not None else None,
         )
 
     def step_values(self, obs: th.Tensor | dict[str, th.Tensor], states: RNNStates) -> th.Tensor:
@@ -444,14 +471,32 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         actions: th.Tensor,
         layout: SequenceLayout,
         states: RNNStates,
+        context: SequenceContext | None = None,
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
-        """Values, log-probs and entropy of every step of whole sequences."""
+        """Values, log-probs and entropy of every step of whole sequences (whose gradient
+        reaches into ``context`` when given)."""
+        if context is not None:
+            states = self.states_through_context(states, context)
         latent_pi, latent_vf, _ = self.run_sequences(obs, layout, states)
         distribution = self._get_action_dist_from_latent(
             self.mlp_extractor.forward_actor(latent_pi)
         )
         values = self.value_net(self.mlp_extractor.forward_critic(latent_vf)).flatten()
         return values, distribution.log_prob(actions), distribution.entropy()
+
+    def states_through_context(self, states: RNNStates, context: SequenceContext) -> RNNStates:
+        """``states`` as they are, with the gradient of the states that running ``context``
+        ends in: ``h + (h_ctx - h_ctx.detach())``. The forward pass stays what acting computed
+        (the context's recomputed end state may differ from the stored one, which acting had);
+        the backward pass reaches the context's inputs and the state before it."""
+        _, _, reached = self.run_sequences(context.observations, context.layout, context.states)
+        keep = context.keep.view(1, -1, 1)
+        return RNNStates(
+            *(
+                (h + (h_ctx - h_ctx.detach()) * keep, c + (c_ctx - c_ctx.detach()) * keep)
+                for (h, c), (h_ctx, c_ctx) in zip(states, reached, strict=True)
+            )
+        )
 
     def _sequence_inputs(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout

@@ -17,6 +17,8 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
+from rl_lstm.gate_init import GateInit
+from rl_lstm.inspection import memory_horizon
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
     CnnLstmPolicy,
@@ -55,6 +57,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
         start state with the current weights instead of the stale one from acting.
     :param trial_returns: with ``memory="trial"``, returns and advantages run across the
         episodes of a trial and end at its end (the RL² objective).
+    :param context: steps before each training sequence (from the previous rollout for the
+        first) that the gradient flows through, without their losses: a cue seen up to
+        ``context`` steps before a sequence's start can be credited. 0..seq_len.
     :param n_envs: number of environments when ``env`` is an id string.
     """
 
@@ -95,6 +100,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         seq_len: int | None = None,
         refresh_states: bool = False,
         trial_returns: bool = True,
+        context: int = 0,
         n_envs: int = 1,
         _init_setup_model: bool = True,
     ) -> None:
@@ -119,6 +125,12 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 _require(value > 0, name, value, "must be > 0 (or a schedule)")
         if seq_len is not None:
             _require(1 <= seq_len <= n_steps, "seq_len", seq_len, f"None or 1..n_steps={n_steps}")
+        _require(
+            0 <= context <= (seq_len or n_steps),
+            "context",
+            context,
+            f"0..seq_len (here {seq_len or n_steps})",
+        )
         self.memory = MemoryMode.parse(memory)
         if isinstance(env, str):
             env = make_vec_env(env, n_envs=n_envs, seed=seed)
@@ -155,12 +167,20 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self.seq_len = seq_len
         self.refresh_states = refresh_states
         self.trial_returns = trial_returns
+        self.context = context
         if _init_setup_model:
             self._setup_model()
 
     def _setup_model(self) -> None:
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
+        if "gate_init" in self.policy_kwargs:  # "chrono" alone: the training sequences' length
+            gate_init = GateInit.parse(self.policy_kwargs["gate_init"])
+            horizon = self.seq_len or self.n_steps
+            self.policy_kwargs = {
+                **self.policy_kwargs,
+                "gate_init": str(gate_init.with_horizon(horizon)),
+            }
         self.policy = self.policy_class(
             self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs
         ).to(self.device)
@@ -178,6 +198,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
             self.device,
             self.gamma,
             self.gae_lambda,
+            self.context,
         )
         self._last_lstm_states = self.policy.initial_state(self.n_envs)
         self._reset_rule = StateResetRule(self.memory, self.trial_returns)
@@ -215,8 +236,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
         states = self._last_lstm_states
+        rollout_buffer.begin_rollout()
         # Kept per step and reduced once at the end: cheaper than summing at every step.
-        gate_activations, top_cells = [], []
+        gate_activations, top_cells, critic_forget_gates = [], [], []
 
         for step in range(n_rollout_steps):
             state_resets = self._last_state_resets
@@ -224,6 +246,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 states = zero_states(states, state_resets)
             if step % rollout_buffer.seq_len == 0:
                 rollout_buffer.store_start_states(step, states)
+            rollout_buffer.store_context_states(step, states)
             with th.inference_mode():  # cheaper than no_grad; the buffer copies what it keeps
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)
                 out = self.policy.act(obs_tensor, states)
@@ -269,6 +292,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 state_resets,
             )
             gate_activations.append(out.gate_activations)
+            if out.critic_forget_gate is not None:
+                critic_forget_gates.append(out.critic_forget_gate)
             top_cells.append(out.states.pi[1][-1])
             self._last_obs = new_obs
             self._last_state_resets = next_resets
@@ -280,19 +305,31 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 obs_as_tensor(new_obs, self.device), zero_states(states, self._last_state_resets)
             )
         rollout_buffer.finish(last_values)
-        self._record_memory_statistics(th.stack(gate_activations), th.stack(top_cells))
+        self._record_memory_statistics(
+            th.stack(gate_activations),
+            th.stack(top_cells),
+            th.stack(critic_forget_gates) if critic_forget_gates else None,
+        )
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
 
-    def _record_memory_statistics(self, gate_activations: th.Tensor, cells: th.Tensor) -> None:
-        """Mean |cell state| and mean gate activations of the top actor layer over a rollout
-        (``gate_activations``: [steps, envs, 4, hidden]; ``cells``: [steps, envs, hidden])."""
+    def _record_memory_statistics(
+        self, gate_activations: th.Tensor, cells: th.Tensor, critic_forget_gate: th.Tensor | None
+    ) -> None:
+        """Mean |cell state|, mean gate activations and memory horizon of the top actor layer
+        over a rollout, and the critic LSTM's horizon (``gate_activations``: [steps, envs, 4,
+        hidden]; ``cells`` and ``critic_forget_gate``: [steps, envs, hidden])."""
         input_gate, forget_gate, _, output_gate = gate_activations.mean((0, 1, 3)).tolist()
         self.logger.record("memory/cell_abs_mean", cells.abs().mean().item())
         self.logger.record("memory/input_gate", input_gate)
         self.logger.record("memory/forget_gate", forget_gate)
         self.logger.record("memory/output_gate", output_gate)
+        per_unit = gate_activations[:, :, 1].mean((0, 1))  # reduced on the device
+        self.logger.record("memory/horizon", memory_horizon(per_unit.cpu().numpy()))
+        if critic_forget_gate is not None:
+            per_unit = critic_forget_gate.mean((0, 1))
+            self.logger.record("memory/horizon_critic", memory_horizon(per_unit.cpu().numpy()))
 
     @unchecked_distributions()
     def train(self) -> None:
@@ -317,7 +354,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 buffer.refresh_start_states(self.policy)
             for batch in buffer.minibatches(self.batch_size, self.normalize_advantage):
                 values, log_prob, entropy = self.policy.evaluate_sequences(
-                    batch.observations, batch.actions, batch.layout, batch.states
+                    batch.observations, batch.actions, batch.layout, batch.states, batch.context
                 )
                 advantages = batch.advantages
                 ratio = th.exp(log_prob - batch.old_log_prob)

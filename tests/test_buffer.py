@@ -98,3 +98,40 @@ def test_refreshed_start_states_replay_the_rollout_with_current_weights():
     model.learn(48, callback=check)
     assert check.unchanged <= 1e-5
     assert check.replayed <= 1e-5
+
+
+def test_each_sequence_gets_the_steps_before_it_from_its_last_reset_on():
+    n_steps, n_envs, seq_len, context = 6, 2, 3, 3
+    buffer = SequenceRolloutBuffer(
+        n_steps, n_envs, spaces.Box(-1e3, 1e3, (1,)), spaces.Discrete(2), seq_len, 1, 1,
+        "cpu", 0.9, 0.9, context=context,
+    )  # fmt: skip
+    reset_steps = {1: [(4, 0)], 2: [(3, 1)]}  # (step, env) zeroed in rollouts 1 and 2
+    envs = th.arange(n_envs, dtype=th.float32)
+    for rollout in (1, 2):
+        buffer.begin_rollout()
+        for step in range(n_steps):
+            # observation and state both read 100 * rollout + 10 * env + step
+            value = 100 * rollout + 10 * envs + step
+            state = (value.view(1, n_envs, 1), value.view(1, n_envs, 1))
+            buffer.store_context_states(step, RNNStates(state, state))
+            resets = np.zeros(n_envs, dtype=bool)
+            for reset_step, env in reset_steps[rollout]:
+                resets[env] = reset_step == step
+            zeros = th.zeros(n_envs)
+            buffer.add(step, value.view(n_envs, 1), zeros.long(), zeros, zeros, zeros.numpy(),
+                       resets, resets)  # fmt: skip
+        buffer.finish(th.zeros(n_envs))
+        context_of = (
+            buffer.all_sequences().context
+        )  # columns: (chunk 0, env 0), (0, 1), (1, 0), (1, 1)
+        if rollout == 1:  # no rollout before the first: its first chunks have no context
+            assert context_of.keep.tolist() == [0.0, 0.0, 1.0, 1.0]
+    # Env 0's first chunk: the previous rollout's steps 3, 4, 5 cut by the reset at 4 (from
+    # zeros); env 1's: steps 3, 4, 5 from the state of step 3; the second chunks: this
+    # rollout's steps 0, 1, 2, env 1's not reaching its sequence, which starts from zeros.
+    assert context_of.layout.n_time == 3 and context_of.layout.reset_positions.tolist() == [0]
+    observations = context_of.observations.flatten().tolist()
+    assert observations == [113, 200, 210, 104, 114, 201, 211, 105, 115, 202, 212]
+    assert context_of.states.pi[0].flatten().tolist() == [0, 113, 200, 210]
+    assert context_of.keep.tolist() == [1.0, 1.0, 1.0, 0.0]

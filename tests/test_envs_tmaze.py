@@ -96,3 +96,46 @@ def test_render():
     text.reset(seed=0)
     lines = text.render().splitlines()
     assert len(lines) == 3 and lines[1][0] == "A" and len(lines[1]) == 5
+
+
+class Dawdler:
+    """Walks east every other step: behind the schedule, so it never reaches the junction."""
+
+    def reset(self, observation, info):
+        self.steps = 0
+
+    def __call__(self, observation):
+        self.steps += 1
+        return EAST if self.steps % 2 else 1
+
+
+@pytest.mark.parametrize("length", [1, 10, 1000])
+def test_passive_oracle_scores_one_and_memoryless_one_half(length):
+    env = gym.make("TMaze-Passive-v0", length=length)
+    oracle = CueOracle()
+    assert mean_episode_return(env, oracle, episodes=20, seed=length) == 1.0
+    assert oracle.steps == length + 1
+    score = mean_episode_return(env, Memoryless(), episodes=400, seed=0)
+    assert score == pytest.approx(0.5, abs=0.1)  # binomial std 0.025
+
+
+def test_passive_penalises_each_step_behind_schedule_and_ends_in_time():
+    length = 10
+    env = gym.make("TMaze-Passive-v0", length=length)
+    env.reset(seed=0)
+    rewards, done, steps = [], False, 0
+    dawdler = Dawdler()
+    dawdler.reset(None, {})
+    while not done:
+        _, reward, terminated, truncated, _ = env.step(dawdler(None))
+        rewards.append(reward)
+        done, steps = terminated or truncated, steps + 1
+    assert truncated and not terminated and steps == length + 1
+    # behind from step 2 on (positions 1, 0, 1, 0, ...); the last step is the time limit
+    assert rewards == [0.0] + [-1.0 / length] * (length - 1) + [0.0]
+
+
+def test_passive_is_registered_as_long_corridor_and_bad_flag_is_rejected():
+    assert gym.make("TMaze-Passive-v0").unwrapped.max_steps == 101
+    with pytest.raises(ValueError, match=r"passive must be True or False, got 'yes'"):
+        TMazeEnv(length=10, passive="yes")

@@ -9,7 +9,7 @@ import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rl_lstm import RecurrentPPO
-from rl_lstm.inspection import trace_rollout
+from rl_lstm.inspection import HORIZON_CAP, memory_horizon, trace_rollout
 from tests.conftest import ScheduledEpisodesEnv
 
 
@@ -36,3 +36,9 @@ def test_trace_records_frames_gates_and_boundaries(memory):
         assert gate.shape == (12, 5) and ((gate > 0) & (gate < 1)).all()
     assert len(trace.episode_returns) == 4
     assert sum(trace.episode_returns) == pytest.approx(float(trace.rewards.sum()))
+
+
+def test_memory_horizon_is_the_median_unit_of_one_over_one_minus_the_mean_forget_gate():
+    forget_gate = np.array([[0.5, 0.9, 0.99], [0.5, 0.7, 0.99]])  # unit means 0.5, 0.8, 0.99
+    assert memory_horizon(forget_gate) == pytest.approx(5.0)
+    assert memory_horizon(np.ones((4, 3))) == HORIZON_CAP  # a cell that never forgets

@@ -22,6 +22,7 @@ from stable_baselines3.common.vec_env import VecMonitor, VecNormalize, sync_envs
 
 from rl_lstm import RecurrentPPO
 from rl_lstm import distributions as rl_lstm_distributions
+from rl_lstm.policies import SequenceLayout
 from tests.conftest import scheduled_vec_env
 
 N_STEPS = 12
@@ -52,7 +53,7 @@ class RecordRollouts(BaseCallback):
         batch = buffer.all_sequences()
         with th.no_grad():
             values, log_prob, _ = self.model.policy.evaluate_sequences(
-                batch.observations, batch.actions, batch.layout, batch.states
+                batch.observations, batch.actions, batch.layout, batch.states, batch.context
             )
         self.max_differences.append(
             (
@@ -67,7 +68,11 @@ class RecordRollouts(BaseCallback):
 
 
 def small_model(
-    memory: str, seq_len: int | None = None, device: str = "cpu", **policy_kwargs
+    memory: str,
+    seq_len: int | None = None,
+    device: str = "cpu",
+    context: int = 0,
+    **policy_kwargs,
 ) -> RecurrentPPO:
     return RecurrentPPO(
         "MlpLstmPolicy",
@@ -77,6 +82,7 @@ def small_model(
         n_epochs=2,
         memory=memory,
         seq_len=seq_len,
+        context=context,
         policy_kwargs={"lstm_hidden_size": 16, "net_arch": [16], **policy_kwargs},
         device=device,
         seed=0,
@@ -95,10 +101,10 @@ def test_on_cuda_buffer_and_update_stay_on_the_device(memory, variant):
 
 
 @pytest.mark.parametrize("variant", POLICY_VARIANTS)
-@pytest.mark.parametrize("seq_len", [None, 5])
+@pytest.mark.parametrize(("seq_len", "context"), [(None, 0), (5, 0), (None, 7), (5, 3)])
 @pytest.mark.parametrize("memory", ["episode", "trial", "never"])
-def test_training_recomputes_what_acting_recorded(memory, seq_len, variant):
-    model = small_model(memory, seq_len, **POLICY_VARIANTS[variant])
+def test_training_recomputes_what_acting_recorded(memory, seq_len, context, variant):
+    model = small_model(memory, seq_len, context=context, **POLICY_VARIANTS[variant])
     recorder = RecordRollouts()
     model.learn(3 * N_STEPS * model.n_envs, callback=recorder)
     assert len(recorder.max_differences) == 3
@@ -121,6 +127,57 @@ def test_recomputation_holds_with_refreshed_states_and_box_actions():
     recorder = RecordRollouts()
     model.learn(120, callback=recorder)
     assert max(max(pair) for pair in recorder.max_differences) <= 1e-5
+
+
+def test_with_a_context_the_gradient_reaches_back_past_the_rollout_start():
+    model = small_model("never", context=N_STEPS)
+    _, callback = model._setup_learn(10 * N_STEPS, None)
+    for _ in range(2):  # no update between them: acting's states are the current weights'
+        model.collect_rollouts(model.env, callback, model.rollout_buffer, N_STEPS)
+    batch, policy = model.rollout_buffer.all_sequences(), model.policy
+    context = batch.context
+    n_columns = batch.layout.n_columns
+    assert context.keep.tolist() == [1.0] * n_columns and context.layout.n_time == N_STEPS
+
+    def gradients(observations, actions, layout, states, context=None):
+        """Weight gradients of the rollout's losses, and the observations' gradient."""
+        policy.zero_grad()
+        observations = observations.clone().requires_grad_(True)
+        if context is not None:
+            context = context._replace(observations=observations)
+            observations = batch.observations
+        values, log_prob, _ = policy.evaluate_sequences(
+            observations, actions, layout, states, context
+        )
+        n_losses = len(batch.actions)  # the rollout's steps come last
+        (values[-n_losses:].sum() + log_prob[-n_losses:].sum()).backward()
+        weights = [p.grad.clone() for p in policy.parameters() if p.grad is not None]
+        return weights, (context.observations if context else observations).grad
+
+    through, observations_grad = gradients(
+        context.observations, batch.actions, batch.layout, batch.states, context
+    )
+    # The same as back-propagating through the previous rollout's last steps and this one,
+    # run as one sequence from the state before them (the context's actions are not scored).
+    n_time = N_STEPS + batch.layout.n_time
+    unrolled, _ = gradients(
+        th.cat([context.observations, batch.observations]),
+        th.cat([batch.actions[: len(context.observations)], batch.actions]),
+        SequenceLayout(
+            th.arange(n_time * n_columns), th.zeros(0, dtype=th.long), n_time, n_columns
+        ),
+        context.states,
+    )
+    for expected, actual in zip(unrolled, through, strict=True):
+        assert th.allclose(actual, expected, atol=1e-5)
+    # The inputs N_STEPS steps before the rollout start get a gradient in every column...
+    assert (observations_grad[:n_columns].abs().sum(1) > 0).all()
+    # ... and exactly none where the context does not reach its sequence.
+    cut = context._replace(keep=th.zeros(n_columns))
+    _, cut_grad = gradients(context.observations, batch.actions, batch.layout, batch.states, cut)
+    assert th.equal(cut_grad, th.zeros_like(cut_grad))
+    without, _ = gradients(batch.observations, batch.actions, batch.layout, batch.states)
+    assert not all(th.allclose(a, b, atol=1e-5) for a, b in zip(without, through, strict=True))
 
 
 def expected_resets(memory: str, dones_before: np.ndarray, trial_starts: np.ndarray) -> np.ndarray:
@@ -185,6 +242,10 @@ def test_same_seed_gives_identical_parameters_and_another_seed_differs():
 def test_constructor_names_the_bad_hyperparameter():
     with pytest.raises(ValueError, match="seq_len=50 is invalid"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, seq_len=50)
+    with pytest.raises(ValueError, match=r"context=20 is invalid: 0..seq_len \(here 16\)"):
+        RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, context=20)
+    with pytest.raises(ValueError, match=r"context=-1 is invalid"):
+        RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, seq_len=8, context=-1)
     with pytest.raises(ValueError, match=r"gamma=1\.5"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", gamma=1.5)
     with pytest.raises(ValueError, match=r"memory='forever'.*'episode', 'trial', 'never'"):
@@ -344,6 +405,30 @@ def test_memory_statistics_are_the_rollout_means(tmp_path):
         assert logged[f"memory/{gate}_gate"] == pytest.approx(gates[:, :, index].mean().item())
     expected_cell = th.stack(recorder.cells).abs().mean().item()
     assert logged["memory/cell_abs_mean"] == pytest.approx(expected_cell)
+
+
+def test_memory_horizon_is_the_median_over_units_of_one_over_one_minus_the_forget_gate(tmp_path):
+    model = small_model("episode")
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    units = model.policy.lstm_actor.hidden_size
+    # Forget gates that read nothing and have bias log(k): f = k / (1 + k), horizon 1 + k.
+    for lstm, scale in ((model.policy.lstm_actor, 1.0), (model.policy.lstm_critic, 2.0)):
+        forget = slice(units, 2 * units)
+        with th.no_grad():
+            lstm.weight_ih_l0[forget] = 0.0
+            lstm.weight_hh_l0[forget] = 0.0
+            lstm.bias_ih_l0[forget] = th.log(scale * th.arange(1.0, units + 1))
+            lstm.bias_hh_l0[forget] = 0.0
+    model.learn(N_STEPS * model.n_envs)
+    logged = pd.read_csv(tmp_path / "progress.csv").iloc[-1]
+    middle = units / 2  # the median of 1 + k over k = 1..units
+    assert logged["memory/horizon"] == pytest.approx(1 + middle + 0.5, rel=1e-5)
+    assert logged["memory/horizon_critic"] == pytest.approx(1 + 2 * middle + 1, rel=1e-5)
+    shared = small_model("episode", shared_lstm=True, enable_critic_lstm=False)
+    shared.set_logger(configure(str(tmp_path / "shared"), ["csv"]))
+    shared.learn(N_STEPS * shared.n_envs)
+    logged = pd.read_csv(tmp_path / "shared" / "progress.csv").iloc[-1]
+    assert logged["memory/horizon"] > 1 and "memory/horizon_critic" not in logged
 
 
 def test_target_kl_stops_the_epochs_early():

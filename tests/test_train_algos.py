@@ -21,10 +21,19 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import rl_lstm
 from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
 from tests.conftest import CreatesAFileWhenUnpickled, RandomSpaceEnv
-from train.algos import algo_class, load_model, make_model, model_kwargs, policy_name, schedule
+from train.algos import (
+    algo_class,
+    load_model,
+    make_model,
+    model_kwargs,
+    policy_name,
+    preset_kwargs,
+    schedule,
+)
 from train.config import ALGOS, TrainConfig
 from train.env_factory import make_vec_env
 from train.errors import UsageError
+from train.presets import preset_for
 
 SMALL = TrainConfig(
     env="MaskedCartPole-v0",
@@ -158,14 +167,17 @@ def test_lstm_settings_go_to_recurrent_algos_and_memory_settings_to_rl_lstm_only
         "enable_critic_lstm": False,
     }
     memory = {"memory": "episode", "seq_len": 8, "refresh_states": False, "trial_returns": True}
+    memory["context"] = 0
     if algo in ("rl_lstm", "sb3-contrib"):
         assert lstm.items() <= kwargs["policy_kwargs"].items()
     else:
         assert not lstm.keys() & kwargs["policy_kwargs"].keys()
     if algo == "rl_lstm":
         assert memory.items() <= kwargs.items()
+        assert kwargs["policy_kwargs"]["gate_init"] == cfg.gate_init
     else:
         assert not memory.keys() & kwargs.keys()
+        assert "gate_init" not in kwargs["policy_kwargs"]
 
 
 @pytest.mark.parametrize("algo", ALGOS)
@@ -296,3 +308,29 @@ def test_a_checkpoint_of_another_algorithm_is_refused_before_anything_in_it_is_u
     with pytest.raises(UsageError, match="as ppo: it was saved by sb3-contrib"):
         load_model(small("ppo"), path, None, "cpu")
     assert not mark.exists()
+
+
+def test_preset_kwargs_build_from_python_the_model_the_command_line_builds(tmp_path):
+    kwargs = preset_kwargs("TMaze-v0", seed=3)
+    model = rl_lstm.RecurrentPPO("MlpLstmPolicy", "TMaze-v0", **kwargs)
+    cfg = TrainConfig(env="TMaze-v0", seed=3, **dataclasses.asdict(preset_for("TMaze-v0")))
+    from_cli = make_model(cfg, make_vec_env("TMaze-v0", {}, cfg.n_envs, cfg.seed))
+    assert (model.n_envs, model.n_steps, model.batch_size) == (8, 64, 256)
+    assert model.policy.lstm_actor.hidden_size == 32 and model.ent_coef == 0.01
+    for ours, theirs in zip(model.policy.parameters(), from_cli.policy.parameters(), strict=True):
+        assert torch.equal(ours, theirs)
+
+
+def test_preset_kwargs_take_changes_and_refuse_unknown_fields():
+    assert preset_kwargs("TMaze-v0", lstm_hidden_size=8)["policy_kwargs"]["lstm_hidden_size"] == 8
+    assert "memory" not in preset_kwargs("TMaze-v0", algo="sb3-contrib")
+    with pytest.raises(TypeError, match=r"unknown settings \['lstm_size'\]"):
+        preset_kwargs("TMaze-v0", lstm_size=8)
+
+
+def test_the_gate_initialisation_reaches_rl_lstms_lstms():
+    cfg = small("rl_lstm", gate_init="forget:3")
+    lstm = make_model(cfg, env_for(cfg)).policy.lstm_actor
+    units = lstm.hidden_size
+    forget = (lstm.bias_ih_l1 + lstm.bias_hh_l1)[units : 2 * units]  # the top of 2 layers
+    assert torch.equal(forget, torch.full((units,), 3.0))

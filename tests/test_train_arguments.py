@@ -9,7 +9,7 @@ import gymnasium as gym
 import pytest
 from gymnasium import spaces
 
-from train.arguments import NOT_FLAGS, parse_args
+from train.arguments import NOT_FLAGS, config_problem, parse_args
 from train.config import RESUMABLE_FIELDS, TrainConfig
 from train.errors import UsageError
 from train.run_dir import RunDir
@@ -59,8 +59,10 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
     "net_arch": (["--net-arch", "32", "16"], {"net_arch": [32, 16]}),
     "activation_fn": (["--activation-fn", "relu"], {"activation_fn": "relu"}),
     "ortho_init": (["--ortho-init", "false"], {"ortho_init": False}),
+    "gate_init": (["--gate-init", "chrono:600"], {"gate_init": "chrono:600"}),
     "memory": (["--memory", "never"], {"memory": "never"}),
     "seq_len": (["--seq-len", "16"], {"seq_len": 16}),
+    "context": (["--context", "32"], {"context": 32}),
     "refresh_states": (["--refresh-states", "true"], {"refresh_states": True}),
     "trial_returns": (["--trial-returns", "false"], {"trial_returns": False}),
     "normalize": (["--normalize", "true"], {"normalize": True}),
@@ -116,6 +118,30 @@ def test_flags_override_the_preset_and_memory_follows_the_algorithm():
     assert decaying.learning_rate == "lin_3e-4"
 
 
+def test_given_names_the_settings_set_on_the_command_line_even_at_their_preset_value():
+    arguments = parse_args(["--env", "TMaze-v0", "--n-steps", str(TMAZE.n_steps), "--normalize"])
+    assert arguments.given == {"env", "n_steps", "normalize"}
+    assert parse_args(["--env", "TMaze-v0", "--length", "5"]).given == {"env"}
+
+
+@pytest.mark.parametrize(
+    ("words", "net_arch"),
+    [
+        (["--net-arch=[64, 32]"], [64, 32]),
+        (["--net-arch", "[8]", "4"], [8, 4]),
+        (["--net-arch=[]"], []),
+    ],
+)
+def test_a_list_flag_takes_a_list_literal_as_w_and_b_writes_it(words, net_arch):
+    assert parse_args(["--env", "TMaze-v0", *words]).config.net_arch == net_arch
+
+
+def test_without_check_a_combination_that_cannot_work_is_left_to_the_caller():
+    words = ["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8", "--batch-size", "64"]
+    config = parse_args(words, check=False).config
+    assert config.batch_size == 64 and "exceeds the rollout size" in config_problem(config)
+
+
 def test_without_flags_the_run_goes_under_runs_and_resumes_nothing():
     arguments = parse_args(["--env", "TMaze-v0"])
     assert (arguments.runs_parent, arguments.resume) == (Path("runs"), None)
@@ -155,8 +181,9 @@ def test_a_boolean_flag_alone_means_true_even_before_another_flag():
 
 
 def test_the_envs_constructor_arguments_become_flags_with_the_registered_defaults():
-    assert TMAZE.env_kwargs == {"length": 10}
-    assert parse_args(["--env", "TMaze-v0", "--length", "25"]).config.env_kwargs == {"length": 25}
+    assert TMAZE.env_kwargs == {"length": 10, "passive": False}
+    longer = parse_args(["--env", "TMaze-v0", "--length", "25", "--passive"]).config
+    assert longer.env_kwargs == {"length": 25, "passive": True}
     bandit = parse_args(["--env", "TrialBandit-5arm-v0", "--episodes-per-trial", "3"]).config
     assert bandit.env_kwargs == {"num_arms": 5, "episodes_per_trial": 3}
 
@@ -207,6 +234,13 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--length", "ten"], "argument --length: invalid int value: 'ten'"),
         (["--device", "tpu"], "--device 'tpu' is not auto, cpu or cuda[:N]"),
         (["--shared-lstm"], "--shared-lstm true needs --enable-critic-lstm false"),
+        (["--context", "-1"], "argument --context: '-1' is not an integer >= 0"),
+        (["--context", "8", "--algo", "ppo"], "--context 8 needs --algo rl_lstm (ppo has none)"),
+        (["--gate-init", "forget:x"], "--gate-init: gate_init='forget:x' is not a gate init"),
+        (
+            ["--gate-init", "forget:3", "--algo", "sb3-contrib"],
+            "--gate-init forget:3 needs --algo rl_lstm (sb3-contrib has sb3's)",
+        ),
     ],
 )
 def test_a_bad_value_is_a_usage_error_naming_the_flag_and_what_it_accepts(capsys, args, message):
@@ -272,7 +306,7 @@ def saved_run(tmp_path) -> RunDir:
 
 def test_resume_takes_the_saved_config_as_it_is_from_the_run_or_a_checkpoint(saved_run):
     saved = TrainConfig.load(saved_run.config)
-    assert (saved.env_kwargs, saved.n_steps) == ({"length": 20}, 96)
+    assert (saved.env_kwargs, saved.n_steps) == ({"length": 20, "passive": False}, 96)
     for path in (saved_run.path, saved_run.latest):
         arguments = parse_args(["--resume", str(path)])
         assert arguments.resume == saved_run
@@ -310,7 +344,7 @@ def test_a_run_saved_without_an_env_option_resumes_with_the_envs_default(saved_r
     dataclasses.replace(saved, env_kwargs={}).save(saved_run.config)
     for flags in ([], ["--length", "10"]):
         config = parse_args(["--resume", str(saved_run.path), *flags]).config
-        assert config == dataclasses.replace(saved, env_kwargs={"length": 10})
+        assert config == dataclasses.replace(saved, env_kwargs={"length": 10, "passive": False})
 
 
 def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):

@@ -50,6 +50,32 @@ def test_evaluation_runs_at_the_first_step_at_or_past_each_multiple_of_eval_freq
     assert evaluation.last_eval_at == 42
 
 
+class StopAtSecondEvaluation(BaseCallback):
+    """Keeps the results its parent evaluation gives it; stops training at the second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, float]] = []
+
+    def _on_step(self) -> bool:
+        self.seen.append((self.parent.last_eval_at, self.parent.last_mean_return))
+        return len(self.seen) < 2
+
+
+def test_the_callback_after_each_evaluation_sees_its_result_and_may_stop_training(tmp_path):
+    model, dumps = tiny_model()
+    after = StopAtSecondEvaluation()
+    evaluation = Evaluation(
+        numbered_vec_env(), RunDir(tmp_path), eval_freq=8, n_episodes=1, callback_after_eval=after
+    )
+    model.learn(64, callback=evaluation)
+    logged = [
+        (step, values["eval/mean_reward"]) for step, values in dumps.having("eval/mean_reward")
+    ]
+    assert after.seen == logged == [(8, 1.0), (16, 2.0)]
+    assert model.num_timesteps == 16
+
+
 def test_a_resumed_run_evaluates_from_the_next_multiple_after_its_step(tmp_path):
     model, dumps = tiny_model()
     model.learn(8)

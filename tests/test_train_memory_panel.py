@@ -169,3 +169,15 @@ def test_the_figure_fits_the_picture_in_sides_a_video_encoder_takes(height, widt
     # A wide picture spans most of the width, any other most of the height.
     extent = panel.env_image.get_window_extent()
     assert max(extent.width / image.shape[1], extent.height / image.shape[0]) > 0.75
+
+
+def test_the_forget_gate_shows_the_memory_horizon_of_the_window():
+    trace = hand_made_trace()
+    trace.forget_gate = np.full_like(trace.forget_gate, 0.5)
+    trace.forget_gate[20:] = 0.9  # horizons 2 then 10 steps
+    panel = MemoryPanel(trace, window=10)
+    panel.draw(9)
+    assert panel.horizon.get_text() == "memory horizon 2 steps"
+    panel.draw(29)
+    assert panel.horizon.get_text() == "memory horizon 10 steps"
+    assert panel.horizon_at(24) == pytest.approx(1 / (1 - 0.7))  # half of each in the window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from rl_lstm.checkpoint import CONFIG_FILE
 from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
 from train.config import ACTIVATIONS, ALGOS, TrainConfig, schedule_start
 from train.errors import UsageError
+from train.presets import preset_for
 
 
 def algo_class(algo: str) -> type[BaseAlgorithm]:
@@ -87,12 +89,33 @@ def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
             enable_critic_lstm=cfg.enable_critic_lstm,
         )
     if cfg.algo == "rl_lstm":
+        policy_kwargs["gate_init"] = cfg.gate_init
         kwargs.update(
             memory=cfg.memory,
             seq_len=cfg.seq_len,
+            context=cfg.context,
             refresh_states=cfg.refresh_states,
             trial_returns=cfg.trial_returns,
         )
+    return kwargs
+
+
+def preset_kwargs(env_id: str, algo: str = "rl_lstm", **changes: Any) -> dict[str, Any]:
+    """Constructor arguments of ``algo`` (with ``n_envs``) that `python -m train.ppo --env
+    env_id` would use: the env's preset, with ``changes`` (``seed``, ``device`` or any preset
+    field) applied.
+
+    The preset's env wrappers (``normalize``, ``frame_stack``) are not constructor arguments:
+    build the env with :func:`train.env_factory.make_vec_env` where the preset uses them.
+    """
+    known = {f.name for f in dataclasses.fields(TrainConfig)} - {"env", "algo", "env_kwargs"}
+    if unknown := sorted(set(changes) - known):
+        raise TypeError(f"unknown settings {unknown}; known: {', '.join(sorted(known))}")
+    preset = dataclasses.asdict(preset_for(env_id))
+    cfg = TrainConfig(env=env_id, algo=algo, **{**preset, **changes})
+    kwargs = model_kwargs(cfg)
+    if algo == "rl_lstm":
+        kwargs["n_envs"] = cfg.n_envs
     return kwargs
 
 

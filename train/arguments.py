@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rl_lstm.gate_init import GateInit
 from rl_lstm.memory import MemoryMode
 from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
 from train.env_factory import check_env, env_options, option_help, resolve_env_id
@@ -54,8 +55,12 @@ HELP = {
     "net_arch": "hidden layer sizes after the LSTM (or of the MLP for ppo)",
     "activation_fn": "activation of the hidden layers",
     "ortho_init": "orthogonal weight initialisation",
+    "gate_init": "LSTM gate biases at the start: sb3 | forget:<bias> | chrono[:<horizon>] "
+    "(rl_lstm)",
     "memory": "when the LSTM state is zeroed: every episode, every trial, never (rl_lstm)",
     "seq_len": "training sequence length in steps, or none for whole rollouts (rl_lstm)",
+    "context": "steps before each training sequence the gradient reaches into, 0..seq_len "
+    "(rl_lstm)",
     "refresh_states": "recompute stored LSTM states with current weights each epoch (rl_lstm)",
     "trial_returns": "with --memory trial, returns run across the episodes of a trial (rl_lstm)",
     "normalize": "normalise observations and rewards (VecNormalize)",
@@ -80,11 +85,13 @@ CHOICES = {
 
 @dataclass(frozen=True)
 class Arguments:
-    """A parsed command line: the run's config, where runs go, and the run to resume if any."""
+    """A parsed command line: the run's config, where runs go, the run to resume if any, and
+    the settings whose flag was given (the others come from the preset)."""
 
     config: TrainConfig
     runs_parent: Path
     resume: RunDir | None
+    given: frozenset[str] = frozenset()
 
 
 def _checked(convert: Callable[[str], Any], ok: Callable[[Any], bool], why: str):
@@ -117,6 +124,18 @@ def _schedule(text: str) -> float | str:
     return value
 
 
+def _int_list(text: str) -> list[int]:
+    # W&B sweeps write a list as one Python literal, `--net-arch=[64, 64]`.
+    return [positive_int(part) for part in text.strip("[]").replace(",", " ").split()]
+
+
+class _ExtendList(argparse.Action):
+    """Joins the values of a list flag, whether given as several values or as one list literal."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, [item for value in values for item in value])
+
+
 def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     return lambda text: None if text.lower() == "none" else convert(text)
 
@@ -141,7 +160,13 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "str | None": str,
     "str": str,
 }
-FIELD_TYPES = {"seed": int, "gamma": fraction, "gae_lambda": fraction}
+non_negative_int = _checked(int, lambda v: v >= 0, "is not an integer >= 0")
+FIELD_TYPES = {
+    "seed": int,
+    "gamma": fraction,
+    "gae_lambda": fraction,
+    "context": non_negative_int,
+}
 METAVARS = {
     "int": "N",
     "float": "X",
@@ -159,9 +184,10 @@ FIELD_METAVARS = {"env": "ID", "device": "DEVICE", "exp_name": "NAME", "seed": "
 def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, default: Any) -> None:
     flag = "--" + field.name.replace("_", "-")
     kwargs: dict[str, Any] = dict(default=default, help=HELP[field.name])
-    if field.type.startswith("list"):
-        convert = positive_int if field.type == "list[int]" else str
-        kwargs.update(type=convert, nargs="*", metavar=METAVARS[field.type])
+    if field.type == "list[int]":
+        kwargs.update(type=_int_list, nargs="*", action=_ExtendList, metavar=METAVARS[field.type])
+    elif field.type.startswith("list"):
+        kwargs.update(type=str, nargs="*", metavar=METAVARS[field.type])
     elif field.type == "bool":
         # `--flag` alone means true; `--flag false` overrides a preset.
         kwargs.update(type=boolean, nargs="?", const=True, metavar="BOOL")
@@ -182,8 +208,12 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.ArgumentParser:
+def _build_parser(
+    base: TrainConfig, env_defaults: dict[str, Any], defaults: bool = True
+) -> argparse.ArgumentParser:
+    """The full parser; with ``defaults=False`` it returns only the flags given."""
     parser = argparse.ArgumentParser(
+        argument_default=None if defaults else argparse.SUPPRESS,
         prog="python -m train.ppo",
         usage="%(prog)s --env ID [options] | --resume RUN [options]",
         description="Train a recurrent PPO agent. Defaults shown are the preset of --env "
@@ -211,7 +241,8 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
             continue
         group = "wandb" if field.name.startswith("wandb") or field.name == "track" else "run"
         group = "hyper" if field.name in hyper_names else group
-        _add_field(groups[group], field, getattr(base, field.name))
+        default = getattr(base, field.name) if defaults else argparse.SUPPRESS
+        _add_field(groups[group], field, default)
     taken = set(parser._option_string_actions)
     if env_defaults:
         env_group = parser.add_argument_group(f"options of {base.env} (its constructor arguments)")
@@ -223,6 +254,8 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
         kwargs: dict[str, Any] = dict(type=type(default), metavar=type(default).__name__.upper())
         if isinstance(default, bool):
             kwargs.update(type=boolean, nargs="?", const=True)
+        if not defaults:
+            default = argparse.SUPPRESS
         env_group.add_argument(
             flag,
             dest=f"env:{name}",
@@ -233,7 +266,7 @@ def _build_parser(base: TrainConfig, env_defaults: dict[str, Any]) -> argparse.A
     return parser
 
 
-def _validate(cfg: TrainConfig) -> str | None:
+def config_problem(cfg: TrainConfig) -> str | None:
     """Why the combination of values cannot work, or None."""
     if cfg.batch_size > cfg.n_steps * cfg.n_envs:
         return (
@@ -242,6 +275,14 @@ def _validate(cfg: TrainConfig) -> str | None:
         )
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
+    if cfg.algo != "rl_lstm" and cfg.context:
+        return f"--context {cfg.context} needs --algo rl_lstm ({cfg.algo} has none)"
+    if cfg.algo != "rl_lstm" and cfg.gate_init != "sb3":
+        return f"--gate-init {cfg.gate_init} needs --algo rl_lstm ({cfg.algo} has sb3's)"
+    try:
+        GateInit.parse(cfg.gate_init)
+    except ValueError as error:
+        return f"--gate-init: {error}"
     if cfg.recurrent and cfg.shared_lstm and cfg.enable_critic_lstm:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
@@ -277,8 +318,10 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
             )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Arguments:
-    """Parse a `train.ppo` command line into a checked config (one env is built to check it)."""
+def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Arguments:
+    """Parse a `train.ppo` command line into a config, checked with :func:`config_problem`
+    unless ``check`` is False (a study checks its configs once their searched settings are in).
+    One env is built to check the env's options and spaces."""
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--env")
     first.add_argument("--algo", default="rl_lstm")
@@ -295,7 +338,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
         spec = resolve_env_id(known.env)
         preset = dataclasses.asdict(preset_for(known.env))
         if known.algo != "rl_lstm":
-            preset["memory"] = "episode"
+            preset.update(memory="episode", gate_init="sb3")
         base = TrainConfig(env=known.env, **preset)
         env_defaults = env_options(spec)
     else:
@@ -308,9 +351,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Arguments:
     env_kwargs = {key[4:]: args.pop(key) for key in list(args) if key.startswith("env:")}
     runs_parent, _ = args.pop("run_dir"), args.pop("resume")
     cfg = dataclasses.replace(base, env_kwargs=env_kwargs, **args)
-    if problem := _validate(cfg):
+    if check and (problem := config_problem(cfg)):
         parser.error(problem)
     if resume:
         _refuse_changes(base, cfg, resume)
     check_env(cfg.env, cfg.env_kwargs, cfg.capture_video, stacking=bool(cfg.stacked_frames))
-    return Arguments(config=cfg, runs_parent=runs_parent, resume=resume)
+    # Parsed again without defaults, what remains is what the command line set.
+    given = frozenset(vars(_build_parser(base, env_defaults, defaults=False).parse_args(argv)))
+    given &= set(args)
+    return Arguments(config=cfg, runs_parent=runs_parent, resume=resume, given=given)

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, EventCallback
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 from tqdm import tqdm
 
@@ -18,13 +18,15 @@ from train.trial_curves import TrialTracker
 from train.video import frames_per_second, write_video
 
 
-class Evaluation(BaseCallback):
+class Evaluation(EventCallback):
     """Every ``eval_freq`` env steps: evaluate with the LSTM state carried, save checkpoints, video.
 
     The latest checkpoint is refreshed at each evaluation and the best one when the mean return
     beats ``best_mean_return`` (a resumed run's best so far). With ``capture_video`` the first
     evaluation episode is saved under videos/ and sent to W&B. On an env with trials, whole
     trials are played and the mean return per episode position within a trial is logged.
+    As with SB3's EvalCallback, ``callback_after_eval`` runs after each evaluation (its
+    ``parent.last_mean_return`` is the result) and stops training by returning False.
     """
 
     def __init__(
@@ -36,8 +38,9 @@ class Evaluation(BaseCallback):
         capture_video: bool = False,
         tracker: Tracker | None = None,
         best_mean_return: float = -np.inf,
+        callback_after_eval: BaseCallback | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(callback_after_eval)
         self.eval_env = eval_env
         self.run_dir = run_dir
         self.eval_freq = eval_freq
@@ -47,10 +50,13 @@ class Evaluation(BaseCallback):
         self.next_eval_at = 0
         self.last_eval_at: int | None = None
         self.best_mean_return = best_mean_return
+        self.last_mean_return = -np.inf
         self.best_at: int | None = None
+        self.keep_training = True
         self.videos: list[Path] = []
 
     def _on_training_start(self) -> None:
+        super()._on_training_start()
         self.next_eval_at = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
 
     def _on_step(self) -> bool:
@@ -58,10 +64,11 @@ class Evaluation(BaseCallback):
             self.evaluate()
             while self.next_eval_at <= self.num_timesteps:
                 self.next_eval_at += self.eval_freq
-        return True
+        return self.keep_training
 
     def evaluate(self) -> float:
-        """Run the evaluation episodes now; log, checkpoint and return the mean episodic return."""
+        """Run the evaluation episodes now; log, checkpoint, run ``callback_after_eval`` and
+        return the mean episodic return."""
         sync_envs_normalization(self.model.get_env(), self.eval_env)
         episodes = play_episodes(
             self.model,
@@ -91,7 +98,8 @@ class Evaluation(BaseCallback):
             if self.tracker:
                 self.tracker.log_video("eval/video", video, step)
         self.logger.dump(step)
-        self.last_eval_at = step
+        self.last_eval_at, self.last_mean_return = step, mean_return
+        self.keep_training = self._on_event()
         return mean_return
 
 

@@ -1,9 +1,10 @@
 """Video frames that show the LSTM at work: the env picture beside its recent cell state and gates.
 
 The cell state is a heatmap (units x recent steps) of what is kept; the input, forget and output
-gates show what enters, what is discarded and what is read out. Vertical lines mark trial starts
-(solid black) and the other episode starts (dashed orange); red triangles on top mark where the
-state was zeroed. In ``memory="trial"`` the orange lines have no triangle: the state is carried
+gates show what enters, what is discarded and what is read out, and above the forget gate the
+memory horizon over the window (``rl_lstm.inspection.memory_horizon``). Vertical lines mark trial
+starts (solid black) and the other episode starts (dashed orange); red triangles on top mark where
+the state was zeroed. In ``memory="trial"`` the orange lines have no triangle: the state is carried
 across the episodes of a trial.
 """
 
@@ -16,6 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+
+from rl_lstm.inspection import memory_horizon
 
 if TYPE_CHECKING:
     from rl_lstm.inspection import MemoryTrace
@@ -84,6 +87,9 @@ class MemoryPanel:
         for cell_, (name, title) in zip(heatmap_cells[1:], GATES, strict=True):
             self.heatmaps[name] = self._heatmap(cell_, title, "viridis", 0.0, 1.0)
         self.heatmaps[GATES[-1][0]].axes.set_xlabel("steps ago", fontsize=8)
+        self.horizon = self.heatmaps["forget_gate"].axes.set_title(
+            "", fontsize=9, loc="right", animated=True
+        )
         for image in self.heatmaps.values():
             self.figure.colorbar(image, ax=image.axes, pad=0.01, fraction=0.04)
         kinds = [kind for kind in MARK_STYLES if self.has_trials or kind != "trial start"]
@@ -147,6 +153,11 @@ class MemoryPanel:
         recent[:, self.window - (t + 1 - start) :] = values[start : t + 1].T
         return recent
 
+    def horizon_at(self, t: int) -> float:
+        """Memory horizon of the forget gate over the window that ends at step ``t``."""
+        forget_gate = np.asarray(self.trace.forget_gate)
+        return memory_horizon(forget_gate[max(0, t + 1 - self.window) : t + 1])
+
     def marks(self, t: int) -> list[tuple[int, str]]:
         """(step, kind) of the boundaries shown at step ``t``: each step of the window that
         begins a trial, begins another episode, or has the state zeroed before it."""
@@ -185,9 +196,11 @@ class MemoryPanel:
         for name, _ in GATES:
             self.heatmaps[name].set_data(self._recent(np.asarray(getattr(self.trace, name)), t))
         self._draw_marks(t)
+        self.horizon.set_text(f"memory horizon {self.horizon_at(t):.3g} steps")
         self.title.set_text(self._caption(t))
         self.canvas.restore_region(self.background)
-        for artist in (self.env_image, self.title, *self.heatmaps.values(), *self.boundaries):
+        artists = (self.env_image, self.title, self.horizon, *self.heatmaps.values())
+        for artist in (*artists, *self.boundaries):
             self.figure.draw_artist(artist)
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 

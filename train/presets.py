@@ -39,9 +39,11 @@ class Hyperparams:
     net_arch: list[int] = field(default_factory=lambda: [64])
     activation_fn: str = "tanh"
     ortho_init: bool = True
+    gate_init: str = "sb3"
     # Memory (rl_lstm only): when the state is zeroed, and how training sequences are cut.
     memory: str = "episode"
     seq_len: int | None = None
+    context: int = 0
     refresh_states: bool = False
     trial_returns: bool = True
     # Environment wrappers.
@@ -102,6 +104,14 @@ PRESETS: dict[str, dict] = {
     "TMaze-VeryLong-v0": dict(
         total_timesteps=2_000_000, n_steps=1024, batch_size=2048, gamma=0.999, ent_coef=0.01,
         lstm_hidden_size=64, eval_freq=100_000,
+    ),
+    "TMaze-Passive-v0": dict(
+        total_timesteps=500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
+        ent_coef=0.01, lstm_hidden_size=64, eval_freq=25_000,
+    ),
+    "MemoryChain-v0": dict(
+        total_timesteps=300_000, n_epochs=10, learning_rate=1e-3, ent_coef=0.01,
+        lstm_hidden_size=64, eval_freq=20_000, eval_episodes=100,
     ),
     "MemoryMaze-9x9-v0": dict(_MEMORY_MAZE, total_timesteps=2_000_000, eval_freq=50_000),
     "MemoryMaze-11x11-v0": _MEMORY_MAZE,

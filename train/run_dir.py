@@ -58,12 +58,16 @@ class RunDir:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         name = f"{env}__{cfg.algo}__{cfg.seed}__{stamp}"
         path, n = parent / name, 1
-        while path.exists():
-            n += 1
-            path = parent / f"{name}-{n}"
+        while True:  # mkdir claims the name atomically: processes started together get their own
+            try:
+                path.mkdir(parents=True)
+                break
+            except FileExistsError:
+                n += 1
+                path = parent / f"{name}-{n}"
         run = cls(path)
         for folder in (run.checkpoints, run.videos):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
         return run
 
     @classmethod

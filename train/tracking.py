@@ -97,6 +97,13 @@ class Tracker:
             if self.errors == 1:
                 _say(f"logging failed ({error}); training goes on, later failures are counted")
 
+    def update_config(self, values: dict[str, Any]) -> None:
+        """Add ``values`` to the run's config (what a tuning trial adds: study, trial, params)."""
+        try:
+            self.run.config.update(values, allow_val_change=True)
+        except Exception as error:
+            _say(f"updating the config failed ({error}); training goes on")
+
     def log_video(self, key: str, path: Path, step: int) -> None:
         """Log an mp4/gif file as a W&B video."""
         try:

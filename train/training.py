@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import torch
-from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -95,9 +95,12 @@ def new_run_dir(parent: Path, cfg: TrainConfig) -> RunDir:
         ) from None
 
 
-def train(args: Arguments) -> int:
+def train(args: Arguments, after_eval: BaseCallback | None = None) -> int:
     """Run (or resume) the training ``args`` (from :func:`train.arguments.parse_args`) describes;
-    return the process exit code."""
+    return the process exit code.
+
+    ``after_eval`` runs after each evaluation and may stop training (a pruned tuning trial).
+    """
     cfg = args.config
     torch.set_num_threads(cfg.threads)
     train_env, eval_env = make_envs(cfg, args.resume)
@@ -129,6 +132,7 @@ def train(args: Arguments) -> int:
             cfg.capture_video,
             tracker,
             best_mean_return=best_logged(run.metrics, "eval/best_mean_reward"),
+            callback_after_eval=after_eval,
         )
         callbacks = CallbackList([StepProgressBar(), TrialCurves(), evaluation, interrupt])
         print(f"run directory: {run.path}")
