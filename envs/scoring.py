@@ -27,6 +27,8 @@ REFERENCE_SCORES: dict[str, ReferenceScores] = {
     "TMaze-v0": ReferenceScores(0.5, 1.0),
     "TMaze-Long-v0": ReferenceScores(0.5, 1.0),
     "TMaze-VeryLong-v0": ReferenceScores(0.5, 1.0),
+    "TMaze-Passive-v0": ReferenceScores(0.5, 1.0),
+    "MemoryChain-v0": ReferenceScores(0.0, 1.0),
     "MemoryMaze-9x9-v0": ReferenceScores(6.3, 37.5, "memoryless; perfect: map oracle"),
     "MemoryMaze-11x11-v0": ReferenceScores(2.0, 33.8, "memoryless; perfect: map oracle"),
     "MemoryMaze-13x13-v0": ReferenceScores(1.3, 31.1, "memoryless; perfect: map oracle"),

@@ -24,6 +24,7 @@ def test_tasks_are_selected_by_name_and_glob_in_order_without_repeats():
         "TMaze-v0",
         "TMaze-Long-v0",
         "TMaze-VeryLong-v0",
+        "TMaze-Passive-v0",
         "MaskedCartPole-v0",
     ]
     assert suite.select_tasks(["*"]) == list(envs.TASKS)
