@@ -114,6 +114,9 @@ def test_flags_override_the_preset_and_memory_follows_the_algorithm():
     assert (config.n_steps, config.net_arch, config.memory) == (50, [], "trial")
     reference = parse_args(["--env", "TrialBandit-5arm-v0", "--algo", "sb3-contrib"]).config
     assert reference.memory == "episode"
+    assert parse_args(["--env", "MemoryChain-v0"]).config.gate_init == "chrono"
+    chain = parse_args(["--env", "MemoryChain-v0", "--algo", "sb3-contrib"]).config
+    assert chain.gate_init == "sb3"  # what sb3-contrib has
     decaying = parse_args(["--env", "TMaze-v0", "--learning-rate", "lin_3e-4"]).config
     assert decaying.learning_rate == "lin_3e-4"
 

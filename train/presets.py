@@ -107,11 +107,11 @@ PRESETS: dict[str, dict] = {
     ),
     "TMaze-Passive-v0": dict(
         total_timesteps=500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
-        ent_coef=0.01, lstm_hidden_size=64, eval_freq=25_000,
+        ent_coef=0.01, lstm_hidden_size=64, gate_init="chrono", eval_freq=25_000,
     ),
     "MemoryChain-v0": dict(
         total_timesteps=300_000, n_epochs=10, learning_rate=1e-3, ent_coef=0.01,
-        lstm_hidden_size=64, eval_freq=20_000, eval_episodes=100,
+        lstm_hidden_size=64, gate_init="chrono", eval_freq=20_000, eval_episodes=100,
     ),
     "MemoryMaze-9x9-v0": dict(_MEMORY_MAZE, total_timesteps=2_000_000, eval_freq=50_000),
     "MemoryMaze-11x11-v0": _MEMORY_MAZE,
