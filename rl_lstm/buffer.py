@@ -71,6 +71,13 @@ def _action_storage(space: spaces.Space, shape: tuple[int, ...], device: th.devi
     return th.zeros((*shape, *space.shape), dtype=th.float32, device=device)
 
 
+def _write_states(stored: RNNStates, states: RNNStates, columns: slice) -> None:
+    """Copy ``(h, c)`` of actor and critic into the sequence columns ``columns`` of ``stored``."""
+    for (stored_h, stored_c), (h, c) in zip(stored, states, strict=True):
+        stored_h[:, columns] = h
+        stored_c[:, columns] = c
+
+
 class SequenceRolloutBuffer:
     """Holds one rollout; serves minibatches of whole sequences with their reset steps."""
 
@@ -153,9 +160,7 @@ class SequenceRolloutBuffer:
         else:
             self.tail_observations.copy_(observations)
         self.tail_resets[:] = resets
-        for stored, state in zip(self.context_states, states, strict=True):
-            stored[0][:, : self.n_envs] = state[0]
-            stored[1][:, : self.n_envs] = state[1]
+        _write_states(self.context_states, states, slice(0, self.n_envs))
         self.tail_valid[:] = True
         self._next_tail = None
 
@@ -169,17 +174,13 @@ class SequenceRolloutBuffer:
             self._next_tail_states = RNNStates(*((h.clone(), c.clone()) for h, c in states))
         elif offset == 0 and 0 < chunk < self.n_chunks:
             columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)
-            for stored, current in zip(self.context_states, states, strict=True):
-                stored[0][:, columns] = current[0]
-                stored[1][:, columns] = current[1]
+            _write_states(self.context_states, states, columns)
 
     def store_start_states(self, step: int, states: RNNStates) -> None:
         """Record the (already reset) state at the start of chunk ``step // seq_len``."""
         chunk = step // self.seq_len
         columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)
-        for stored, current in zip(self.start_states, states, strict=True):
-            stored[0][:, columns] = current[0]
-            stored[1][:, columns] = current[1]
+        _write_states(self.start_states, states, columns)
 
     def add(
         self,

@@ -48,6 +48,18 @@ class Blind(gym.Env):
 gym.register("Blind-v0", entry_point=f"{__name__}:Blind", max_episode_steps=10)
 
 
+def started(command: list[str], tmp: Path) -> subprocess.Popen:
+    """``command`` running in ``tmp`` with :func:`command_env`, its output captured as text."""
+    return subprocess.Popen(
+        command,
+        cwd=tmp,
+        env=command_env(tmp),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def command_env(tmp: Path) -> dict[str, str]:
     """Environment of the subprocesses: offline W&B in ``tmp``, one torch thread."""
     return {
@@ -235,13 +247,8 @@ def test_a_refused_resume_leaves_the_run_as_it_was(tracked):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp_path / "runs"), *TINY],
-        cwd=tmp_path,
-        env=command_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = started(
+        [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp_path / "runs"), *TINY], tmp_path
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait for a few updates to be logged

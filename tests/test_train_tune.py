@@ -25,7 +25,7 @@ import yaml
 from optuna.trial import TrialState
 from wandb.sdk.launch.sweeps.utils import create_sweep_command_args
 
-from tests.test_train_ppo import command_env, wandb_records
+from tests.test_train_ppo import started, wandb_records
 from train import tune
 from train.arguments import config_problem, parse_args
 from train.config import TrainConfig
@@ -49,14 +49,7 @@ def tune_command(tmp: Path, *args: str) -> list[str]:
 def run_workers(tmp: Path, storage: str, n_trials: int = 2) -> list[str]:
     """Two workers on one study, a subprocess and this process, training at the same time;
     return their outputs once both exit 0."""
-    worker = subprocess.Popen(
-        tune_command(tmp, "--storage", storage, "--n-trials", str(n_trials)),
-        cwd=tmp,
-        env=command_env(tmp),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = started(tune_command(tmp, "--storage", storage, "--n-trials", str(n_trials)), tmp)
     deadline = time.monotonic() + 120
     while not (tmp / "runs" / STUDY).exists() and worker.poll() is None:
         assert time.monotonic() < deadline
@@ -177,13 +170,8 @@ def test_two_workers_on_one_postgresql_study_run_every_trial_once(tmp_path, post
 
 def test_ctrl_c_fails_the_running_trial_and_a_restarted_worker_retrains_it(tmp_path, monkeypatch):
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    worker = subprocess.Popen(
-        tune_command(tmp_path, "--storage", storage, "--total-timesteps", "100000"),
-        cwd=tmp_path,
-        env=command_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    worker = started(
+        tune_command(tmp_path, "--storage", storage, "--total-timesteps", "100000"), tmp_path
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait for the trial to train a few updates
