@@ -15,22 +15,45 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
 
-from rl_lstm.policies import (
-    RecurrentActorCriticPolicy,
-    SequenceContext,
-    SequenceLayout,
-    zero_states,
-)
+from rl_lstm.memory import reset_states
 from rl_lstm.returns import compute_gae
 
+if TYPE_CHECKING:
+    from rl_lstm.policies import RecurrentActorCriticPolicy
+
 TensorObs = th.Tensor | dict[str, th.Tensor]
+
+
+class SequenceLayout(NamedTuple):
+    """Where the steps of a batch of sequences sit in a [n_time, n_columns] grid.
+
+    One column per sequence. A *reset step* is an extra grid cell whose input drives the
+    input, forget and output gates to exactly 0, so the state after it is exactly zero:
+    that is how a state reset inside a sequence happens within one LSTM call.
+    """
+
+    step_positions: th.Tensor  # grid cell (time * n_columns + column) of each step
+    reset_positions: th.Tensor  # grid cells of the reset steps
+    n_time: int
+    n_columns: int
+
+
+class SequenceContext(NamedTuple):
+    """The steps before a batch of sequences, run with gradient only: each sequence's start
+    state keeps its value (acting's) and takes the gradient of the context's final state
+    (see :meth:`RecurrentActorCriticPolicy.states_through_context`)."""
+
+    observations: th.Tensor | dict[str, th.Tensor]
+    layout: SequenceLayout  # one column per sequence, right-aligned, reset steps before
+    states: RNNStates  # state at the start of each context
+    keep: th.Tensor  # [n_columns] 1.0 where the context reaches the sequence, else 0.0
 
 
 class SequenceBatch(NamedTuple):
@@ -297,7 +320,7 @@ class SequenceRolloutBuffer:
         return SequenceContext(
             observations,
             layout,
-            zero_states(states, cut),
+            reset_states(states, cut),
             th.as_tensor(reaches, dtype=th.float32, device=self.device),
         )
 
@@ -413,7 +436,7 @@ class SequenceRolloutBuffer:
                 times[valid] * self.n_envs + slots[valid], layout, (chunk - 1) * self.n_envs + envs
             )
             # A part that starts at a reset inside the chunk starts from zeros.
-            start_states = zero_states(batch.states, resets.any(axis=0))
+            start_states = reset_states(batch.states, resets.any(axis=0))
             _, _, final_states = policy.run_sequences(batch.observations, layout, start_states)
             keep = th.as_tensor(~self.state_resets[end], dtype=th.float32, device=self.device)
             columns = slice(chunk * self.n_envs, (chunk + 1) * self.n_envs)

@@ -10,8 +10,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
-from rl_lstm.memory import TRIAL_START_KEY, StateResetRule
-from rl_lstm.policies import zero_states
+from rl_lstm.memory import TRIAL_START_KEY, StateResetRule, reset_states
 
 # Largest horizon reported: a forget gate that rounds to 1 keeps its cell "forever".
 HORIZON_CAP = 1e7
@@ -83,7 +82,7 @@ def trace_rollout(
         if render:
             steps["frames"].append(np.asarray(env.render()))
         if resets.any():
-            states = zero_states(states, resets)
+            states = reset_states(states, resets)
         with th.no_grad():
             out = policy.act(obs_as_tensor(obs, policy.device), states, deterministic)
         gates = out.gate_activations[0].cpu().numpy()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import warnings
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sb3_contrib.common.recurrent.type_aliases import RNNStates
 
 
 class MemoryMode(str, Enum):
@@ -34,6 +37,14 @@ class MemoryMode(str, Enum):
 
 
 TRIAL_START_KEY = "trial_start"
+
+
+def reset_states(states: RNNStates, resets: np.ndarray) -> RNNStates:
+    """Copy of ``states`` (actor and critic ``(h, c)``) with the environments marked in
+    ``resets`` zeroed."""
+    h = states[0][0]
+    keep = h.new_tensor(~resets, dtype=h.dtype).view(1, -1, 1)
+    return type(states)(*((h * keep, c * keep) for h, c in states))
 
 
 class StateResetRule:

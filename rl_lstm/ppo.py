@@ -19,14 +19,13 @@ from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
 from rl_lstm.gate_init import GateInit
 from rl_lstm.inspection import memory_horizon
-from rl_lstm.memory import MemoryMode, StateResetRule
+from rl_lstm.memory import MemoryMode, StateResetRule, reset_states
 from rl_lstm.policies import (
     CnnLstmPolicy,
     MlpLstmPolicy,
     MultiInputLstmPolicy,
     RecurrentActorCriticPolicy,
     unchecked_distributions,
-    zero_states,
 )
 from rl_lstm.progress import StepProgressBar
 from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_observation_space
@@ -243,7 +242,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         for step in range(n_rollout_steps):
             state_resets = self._last_state_resets
             if state_resets.any():
-                states = zero_states(states, state_resets)
+                states = reset_states(states, state_resets)
             if step % rollout_buffer.seq_len == 0:
                 rollout_buffer.store_start_states(step, states)
             rollout_buffer.store_context_states(step, states)
@@ -302,7 +301,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         self._last_lstm_states = states
         with th.no_grad():
             last_values = self.policy.step_values(
-                obs_as_tensor(new_obs, self.device), zero_states(states, self._last_state_resets)
+                obs_as_tensor(new_obs, self.device), reset_states(states, self._last_state_resets)
             )
         rollout_buffer.finish(last_values)
         self._record_memory_statistics(

@@ -10,7 +10,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from rl_lstm import RecurrentPPO
 from rl_lstm.buffer import SequenceRolloutBuffer
-from rl_lstm.policies import lstm_step, stacked_weights, zero_states
+from rl_lstm.lstm import lstm_step, stacked_weights
+from rl_lstm.memory import reset_states
 from tests.conftest import scheduled_vec_env
 
 
@@ -67,7 +68,7 @@ class CheckRefresh(BaseCallback):
         obs = th.as_tensor(buffer.observations)
         worst = 0.0
         for step in range(buffer.n_steps):
-            states = zero_states(states, buffer.state_resets[step])
+            states = reset_states(states, buffer.state_resets[step])
             if step % buffer.seq_len == 0:
                 chunk = slice(
                     step // buffer.seq_len * buffer.n_envs,

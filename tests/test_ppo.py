@@ -22,7 +22,7 @@ from stable_baselines3.common.vec_env import VecMonitor, VecNormalize, sync_envs
 
 from rl_lstm import RecurrentPPO
 from rl_lstm import distributions as rl_lstm_distributions
-from rl_lstm.policies import SequenceLayout
+from rl_lstm.buffer import SequenceLayout
 from tests.conftest import scheduled_vec_env
 
 N_STEPS = 12

@@ -34,7 +34,7 @@ from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalizati
 
 import envs  # noqa: F401  (registers MaskedCartPole-v0)
 import rl_lstm
-from rl_lstm.policies import SequenceLayout
+from rl_lstm.buffer import SequenceLayout
 from train import env_factory, suite
 from train.algos import make_model
 from train.config import TrainConfig
