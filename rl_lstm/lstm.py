@@ -25,27 +25,45 @@ LSTMState = tuple[th.Tensor, th.Tensor]
 
 class StepWeights(NamedTuple):
     """One layer's weights for :func:`lstm_step`, those of several LSTMs stacked along the
-    first axis: transposed, with the two biases summed (None without bias)."""
+    first axis and transposed (biases None without bias)."""
 
     w_ih: th.Tensor  # [n_lstms, input, 4 * units]
     w_hh: th.Tensor  # [n_lstms, units, 4 * units]
-    bias: th.Tensor | None  # [n_lstms, 1, 4 * units]
+    b_ih: th.Tensor | None  # [n_lstms, 1, 4 * units]
+    b_hh: th.Tensor | None  # [n_lstms, 1, 4 * units]
+
+
+def stack_views(tensors: Sequence[th.Tensor]) -> th.Tensor:
+    """``th.stack(tensors)``, as a view of their storage where they lie in it at equal
+    distances (as :class:`rl_lstm.flat_parameters.FlatParameters` lays out two LSTMs of one
+    shape): a view always reads the tensors' current values."""
+    first = tensors[0]
+    if len(tensors) == 1:
+        return first[None]
+    gap = tensors[1].storage_offset() - first.storage_offset()
+    evenly_spaced = gap >= first.numel() and all(
+        t.is_contiguous()
+        and t.shape == first.shape
+        and t.untyped_storage().data_ptr() == first.untyped_storage().data_ptr()
+        and t.storage_offset() == first.storage_offset() + i * gap
+        for i, t in enumerate(tensors)
+    )
+    if not evenly_spaced:
+        return th.stack(list(tensors))
+    return first.as_strided((len(tensors), *first.shape), (gap, *first.stride()))
 
 
 def stacked_weights(lstms: Sequence[nn.LSTM]) -> list[StepWeights]:
-    """Per layer, the weights of ``lstms`` stacked, so that one batched matmul steps them all."""
+    """Per layer, the weights of ``lstms`` stacked (:func:`stack_views`), so that one batched
+    matmul steps them all."""
     layers = []
     for layer in range(lstms[0].num_layers):
-        w_ih, w_hh, *biases = zip(*(lstm.all_weights[layer] for lstm in lstms), strict=True)
-        layers.append(
-            StepWeights(
-                th.stack([w.t() for w in w_ih]),
-                th.stack([w.t() for w in w_hh]),
-                th.stack([(b_ih + b_hh)[None] for b_ih, b_hh in zip(*biases, strict=True)])
-                if biases
-                else None,
-            )
+        w_ih, w_hh, *biases = (
+            stack_views(weights)
+            for weights in zip(*(lstm.all_weights[layer] for lstm in lstms), strict=True)
         )
+        b_ih, b_hh = (b[:, None] for b in biases) if biases else (None, None)
+        layers.append(StepWeights(w_ih.transpose(1, 2), w_hh.transpose(1, 2), b_ih, b_hh))
     return layers
 
 
@@ -66,9 +84,11 @@ def lstm_step(
     if x.dim() == 2:
         x = x.expand(h_prev.shape[1], *x.shape)
     h_layers, c_layers = [], []
-    for layer, (w_ih, w_hh, bias) in enumerate(weights):
-        gates = th.bmm(x, w_ih) if bias is None else th.baddbmm(bias, x, w_ih)
+    for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights):
+        gates = th.bmm(x, w_ih) if b_ih is None else th.baddbmm(b_ih, x, w_ih)
         gates.baddbmm_(h_prev[layer], w_hh)
+        if b_hh is not None:
+            gates += b_hh
         activations = gates.sigmoid()
         candidate = gates[..., 2 * units : 3 * units].tanh()
         forget_gate, input_gate = activations[..., units : 2 * units], activations[..., :units]

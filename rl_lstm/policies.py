@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent import policies as sb3_contrib_policies
 from sb3_contrib.common.recurrent.type_aliases import RNNStates
-from stable_baselines3.common import distributions as sb3_distributions
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import Schedule
-from torch import nn
-from torch.optim import optimizer as torch_optimizer
-from torch.optim.adam import adam
 
-from rl_lstm.distributions import CategoricalDistribution
+from rl_lstm.distributions import unvalidated
 from rl_lstm.flat_parameters import ELEMENTWISE_OPTIMIZERS, FlatParameters
 from rl_lstm.gate_init import GateInit
-from rl_lstm.lstm import LSTMState, StepWeights, lstm_step, run_lstm, stacked_weights, to_grid
+from rl_lstm.lstm import LSTMState, lstm_step, run_lstm, stacked_weights, to_grid
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 if TYPE_CHECKING:
@@ -49,24 +43,6 @@ class SequenceInputs(NamedTuple):
     pi_grid: th.Tensor
     vf_grid: th.Tensor
     reset_channel: th.Tensor
-
-
-# Feature extractor parts that compute a fixed function of the observations.
-FIXED_FEATURE_MODULES = (FlattenExtractor, CombinedExtractor, nn.Flatten, nn.ModuleDict)
-
-
-@contextlib.contextmanager
-def unchecked_distributions() -> Iterator[None]:
-    """Skip torch.distributions' argument checks, which cost more than the math here.
-
-    Inside the agent the arguments come from its own networks and buffer.
-    """
-    previous = th.distributions.Distribution._validate_args
-    th.distributions.Distribution.set_default_validate_args(False)
-    try:
-        yield
-    finally:
-        th.distributions.Distribution.set_default_validate_args(previous)
 
 
 SUPPORTED_LSTM_KWARGS = ("bias",)
@@ -132,16 +108,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         for lstm in (self.lstm_actor, self.lstm_critic):
             if lstm is not None:
                 self.gate_init.apply(lstm)
-        if type(self.action_dist) is sb3_distributions.CategoricalDistribution:
-            self.action_dist = CategoricalDistribution(self.action_dist.action_dim)
-        self._step_weights_cache: dict[int, tuple[tuple, list[StepWeights]]] = {}
-        extractors = (self.pi_features_extractor, self.vf_features_extractor)
-        self._fixed_features = all(
-            type(module) in FIXED_FEATURE_MODULES
-            for extractor in extractors
-            for module in extractor.modules()
-        )
-        self._inputs_memo: tuple[Any, SequenceLayout, SequenceInputs] | None = None
+        self.action_dist = unvalidated(self.action_dist)
         self._pack_parameters(keep_optimizer_state=False)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
@@ -159,87 +126,18 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         )
         if keep_optimizer_state:
             self.optimizer.load_state_dict(previous.state_dict())
-        # Fused and foreach optimizer kernels leave the weights' version counters as they
-        # were, so an optimizer step clears the cache itself.
-        self._clear_cache_hook = self.optimizer.register_step_post_hook(
-            lambda *_: self._step_weights_cache.clear()
-        )
-
-    def optimizer_step(self) -> None:
-        """``self.optimizer.step()``, with the same result. The default optimizer (a fused Adam of
-        the flat buffer with no step hooks but the policy's own) goes through torch's functional
-        ``adam``: the same kernel, without ``Optimizer.step``'s per-call wrapping, which costs
-        about as much as the kernel on these small networks."""
-        if not self._steps_as_plain_fused_adam():
-            self.optimizer.step()
-            return
-        flat = self.flat_parameters.data
-        group, state = self.optimizer.param_groups[0], self.optimizer.state[flat]
-        beta1, beta2 = group["betas"]
+        # Views of the flat buffer: acting reads the current weights without copying them.
         with th.no_grad():
-            adam(
-                [flat],
-                [self.flat_parameters.grad],
-                [state["exp_avg"]],
-                [state["exp_avg_sq"]],
-                [],
-                [state["step"]],
-                fused=True,
-                amsgrad=False,
-                beta1=beta1,
-                beta2=beta2,
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=False,
-            )
-        self._step_weights_cache.clear()
-
-    def _steps_as_plain_fused_adam(self) -> bool:
-        """Whether ``optimizer.step()`` would be exactly one fused Adam step of the flat buffer
-        (with its state already made by a first step) and run no hooks of anyone else's."""
-        optimizer = self.optimizer
-        if type(optimizer) is not th.optim.Adam or len(optimizer.param_groups) != 1:
-            return False
-        group = optimizer.param_groups[0]
-        flat = self.flat_parameters.data
-        options = ("amsgrad", "maximize", "capturable", "differentiable", "decoupled_weight_decay")
-        # Where torch keeps step hooks; a torch that keeps them elsewhere gets optimizer.step().
-        hooks = [
-            getattr(optimizer, "_optimizer_step_pre_hooks", None),
-            getattr(torch_optimizer, "_global_optimizer_pre_hooks", None),
-            getattr(torch_optimizer, "_global_optimizer_post_hooks", None),
-        ]
-        post_hooks = getattr(optimizer, "_optimizer_step_post_hooks", None)
-        return (
-            len(group["params"]) == 1
-            and group["params"][0] is flat
-            and bool(group.get("fused"))
-            and not any(group.get(option) for option in options)
-            and flat in optimizer.state
-            and None not in hooks
-            and not any(hooks)
-            and post_hooks is not None
-            and list(post_hooks) == [self._clear_cache_hook.id]
-        )
+            self._actor_step_weights = stacked_weights([self.lstm_actor])
+            self._step_weights = self._actor_step_weights
+            if self.lstm_critic is not None:
+                self._step_weights = stacked_weights([self.lstm_actor, self.lstm_critic])
 
     def _apply(self, fn: Any, recurse: bool = True) -> RecurrentActorCriticPolicy:
         # Moving to a device or dtype gives the parameters new storage: pack them again.
         super()._apply(fn, recurse)
-        self._inputs_memo = None
         self._pack_parameters()
         return self
-
-    def _step_weights(self, lstms: tuple[nn.LSTM, ...]) -> list[StepWeights]:
-        """:func:`stacked_weights` of ``lstms``, rebuilt only when a weight changed
-        (in place, by an optimizer step, or by being replaced, e.g. moved to a device)."""
-        key = tuple((w._version, w.data_ptr()) for lstm in lstms for w in lstm._flat_weights)
-        cached_key, weights = self._step_weights_cache.get(len(lstms), (None, []))
-        if cached_key != key:
-            with th.no_grad():  # built for acting, reused across steps
-                weights = stacked_weights(lstms)
-            self._step_weights_cache[len(lstms)] = (key, weights)
-        return weights
 
     def initial_state(self, n_envs: int) -> RNNStates:
         """Zero ``(h, c)`` for actor and critic, for ``n_envs`` environments."""
@@ -266,16 +164,16 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         """
         pi_features, vf_features = self._split_features(obs)
         if self.lstm_critic is None:
-            lstms, x, lstm_states = (self.lstm_actor,), pi_features, (states.pi,)
+            x, lstm_states = pi_features, (states.pi,)
         else:
-            lstms, lstm_states = (self.lstm_actor, self.lstm_critic), (states.pi, states.vf)
+            lstm_states = (states.pi, states.vf)
             x = (
                 pi_features
                 if self.share_features_extractor
                 else th.stack([pi_features, vf_features])
             )
         stacked_state = tuple(th.stack(parts, 1) for parts in zip(*lstm_states, strict=True))
-        (h, c), activations = lstm_step(self._step_weights(lstms), x, stacked_state)
+        (h, c), activations = lstm_step(self._step_weights, x, stacked_state)
         state_pi, state_vf = (h[:, 0], c[:, 0]), (h[:, -1], c[:, -1])
         latent_pi = h[-1, 0]
         # The critic has its own LSTM, reads the actor's without gradient, or is linear.
@@ -338,21 +236,13 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
     def _sequence_inputs(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout
     ) -> SequenceInputs:
-        """LSTM input grids of a batch, and the critic's features. Kept for the next call with
-        the same observations and layout when the features are a fixed function of the
-        observations (no weights): a minibatch of the whole rollout is the same every epoch."""
-        memo = self._inputs_memo
-        if memo is not None and memo[0] is obs and memo[1] is layout:
-            return memo[2]
+        """LSTM input grids of a batch, and the critic's features."""
         pi_features, vf_features = self._split_features(obs)
         pi_grid, reset_channel = to_grid(pi_features, layout)
         vf_grid = pi_grid
         if self.lstm_critic is not None and vf_features is not pi_features:
             vf_grid = to_grid(vf_features, layout)[0]
-        inputs = SequenceInputs(vf_features, pi_grid, vf_grid, reset_channel)
-        if self._fixed_features and not th.is_inference_mode_enabled():  # autograd can't use those
-            self._inputs_memo = (obs, layout, inputs)
-        return inputs
+        return SequenceInputs(vf_features, pi_grid, vf_grid, reset_channel)
 
     def run_sequences(
         self, obs: th.Tensor | dict[str, th.Tensor], layout: SequenceLayout, states: RNNStates
@@ -381,7 +271,7 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         state = (lstm_states[0] * keep, lstm_states[1] * keep)
         features = BasePolicy.extract_features(self, observation, self.pi_features_extractor)
         (h, c), _ = lstm_step(
-            self._step_weights((self.lstm_actor,)), features, (state[0][:, None], state[1][:, None])
+            self._actor_step_weights, features, (state[0][:, None], state[1][:, None])
         )
         state = (h[:, 0], c[:, 0])
         distribution = self._get_action_dist_from_latent(

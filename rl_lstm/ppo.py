@@ -25,7 +25,6 @@ from rl_lstm.policies import (
     MlpLstmPolicy,
     MultiInputLstmPolicy,
     RecurrentActorCriticPolicy,
-    unchecked_distributions,
 )
 from rl_lstm.progress import StepProgressBar
 from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_observation_space
@@ -222,7 +221,6 @@ class RecurrentPPO(OnPolicyAlgorithm):
             self._last_state_resets = self._reset_rule.resets_at_start(self.n_envs)
         return total_timesteps, callback
 
-    @unchecked_distributions()
     def collect_rollouts(
         self,
         env: VecEnv,
@@ -330,7 +328,6 @@ class RecurrentPPO(OnPolicyAlgorithm):
             per_unit = critic_forget_gate.mean((0, 1))
             self.logger.record("memory/horizon_critic", memory_horizon(per_unit.cpu().numpy()))
 
-    @unchecked_distributions()
     def train(self) -> None:
         """PPO update over whole sequences: n_epochs passes of shuffled minibatches."""
         self.policy.set_training_mode(True)
@@ -384,7 +381,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 parameters.zero_grad()
                 loss.backward()
                 grad_norm = parameters.clip_grad_norm(self.max_grad_norm)
-                self.policy.optimizer_step()
+                self.policy.optimizer.step()
 
                 history["pg"].append(policy_loss.detach())
                 history["value"].append(value_loss.detach())

@@ -88,3 +88,32 @@ def test_one_call_with_reset_steps_equals_a_step_loop(layers):
     grad_call = th.autograd.grad(outputs.square().sum(), [x, *lstm.parameters()])
     for a, b in zip(grad_loop, grad_call, strict=True):
         assert th.allclose(a, b, atol=1e-5)
+
+
+def test_stacked_weights_of_packed_lstms_are_views_of_the_flat_buffer():
+    from rl_lstm.flat_parameters import FlatParameters
+
+    th.manual_seed(0)
+    lstms = [th.nn.LSTM(3, 5, num_layers=2) for _ in range(2)]
+    expected = stacked_weights_copied(lstms)
+    flat = FlatParameters(th.nn.ModuleList(lstms).parameters())
+    stacked = stacked_weights(lstms)
+    for layer, reference in zip(stacked, expected, strict=True):
+        for tensor, copied in zip(layer, reference, strict=True):
+            assert th.equal(tensor, copied)
+            assert tensor.untyped_storage().data_ptr() == flat.data.untyped_storage().data_ptr()
+    with th.no_grad():
+        flat.data.add_(1.0)  # an optimizer step, say: the views read it
+    for layer, reference in zip(stacked, stacked_weights_copied(lstms), strict=True):
+        assert all(th.equal(a, b) for a, b in zip(layer, reference, strict=True))
+
+
+def stacked_weights_copied(lstms):
+    """Reference of :func:`stacked_weights`: copies made with ``th.stack``."""
+    return [
+        tuple(
+            th.stack([w.detach().t() if w.dim() == 2 else w.detach()[None] for w in weights])
+            for weights in zip(*(lstm.all_weights[layer] for lstm in lstms), strict=True)
+        )
+        for layer in range(lstms[0].num_layers)
+    ]

@@ -85,9 +85,13 @@ def test_optimizer_defaults_are_sb3_contribs(optimizer_class, optimizer_kwargs):
         assert ours.param_groups[0][setting] == expected[setting], setting
 
 
+def reference_env():
+    return DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+
+
 def stepped_twins(optimizer_kwargs=None):
     """Two identical policies with identical gradients in their flat buffers."""
-    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
+    env = reference_env()
     policy_kwargs = {"lstm_hidden_size": 8, "optimizer_kwargs": optimizer_kwargs}
     twins = [
         RecurrentPPO("MlpLstmPolicy", env, policy_kwargs=policy_kwargs, seed=0).policy
@@ -101,51 +105,22 @@ def stepped_twins(optimizer_kwargs=None):
         yield twins
 
 
-def test_optimizer_step_is_optimizer_steps_result_on_the_fused_path():
-    for ours, reference in stepped_twins():
-        ours.optimizer_step()
-        reference.optimizer.step()
-        assert th.equal(ours.flat_parameters.data, reference.flat_parameters.data)
-        state, expected = ours.optimizer.state_dict(), reference.optimizer.state_dict()
-        assert all(th.equal(state["state"][0][k], v) for k, v in expected["state"][0].items())
-        # From the second step on (the first makes Adam's state), the functional path is taken.
-        assert ours._steps_as_plain_fused_adam()
-
-
-def test_optimizer_step_falls_back_to_step_for_hooks_and_other_settings():
-    for ours, reference in stepped_twins({"eps": 1e-5, "amsgrad": True}):
-        ours.optimizer_step()
-        reference.optimizer.step()
-        assert not ours._steps_as_plain_fused_adam()
-        assert th.equal(ours.flat_parameters.data, reference.flat_parameters.data)
-    calls = []
+def test_acting_follows_weights_after_optimizer_steps():
     policy, _ = next(stepped_twins())
-    policy.optimizer.register_step_pre_hook(lambda *_: calls.append(1))
-    policy.optimizer_step()
-    policy.optimizer_step()
-    assert calls == [1, 1]
-
-
-def test_optimizer_step_falls_back_where_torch_keeps_its_hooks_elsewhere(monkeypatch):
-    from torch.optim import optimizer as torch_optimizer
-
-    policy, _ = next(stepped_twins())
-    policy.optimizer_step()
-    assert policy._steps_as_plain_fused_adam()
-    monkeypatch.delattr(torch_optimizer, "_global_optimizer_post_hooks")
-    assert not policy._steps_as_plain_fused_adam()
-
-
-def test_acting_follows_weights_after_an_optimizer_step():
-    policy, reference = next(stepped_twins())
     obs, states = th.randn(1, 3), policy.initial_state(1)
     with th.no_grad():
-        for _ in range(2):  # the first step makes Adam's state, the second is the fused path
-            policy.act(obs, states)  # caches the weights acting uses
-            policy.optimizer_step()
-            reference.optimizer_step()
-        reference._step_weights_cache.clear()
-        assert th.equal(policy.act(obs, states).values, reference.act(obs, states).values)
+        before = policy.act(obs, states).values
+        for _ in range(2):  # the first step makes Adam's state
+            policy.optimizer.step()
+        fresh = RecurrentPPO(
+            "MlpLstmPolicy", reference_env(), policy_kwargs={"lstm_hidden_size": 8}, seed=5
+        ).policy
+        fresh.load_state_dict(policy.state_dict())
+        after = policy.act(obs, states)
+        expected = fresh.act(obs, states)
+    assert not th.equal(after.values, before)
+    assert th.equal(after.values, expected.values)
+    assert th.equal(after.gate_activations, expected.gate_activations)
 
 
 def test_acting_follows_weights_loaded_or_changed_in_place():
@@ -166,41 +141,31 @@ def test_acting_follows_weights_loaded_or_changed_in_place():
     assert th.equal(values(first), values(second)) and not th.equal(before, values(first))
     with th.no_grad():
         first.policy.lstm_critic.bias_hh_l0.add_(1.0)
-    assert not th.equal(values(first), values(second))
+        second.policy.lstm_critic.bias_hh_l0.add_(1.0)
+        first.policy.lstm_actor.weight_ih_l0.mul_(0.5)
+    assert th.equal(values(first), values(second))  # the critic LSTM's edit is read at once
+    third = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8}, seed=2)
+    third.policy.load_state_dict(first.policy.state_dict())
+    with th.no_grad():
+        actions = [model.policy.act(obs, states, deterministic=True) for model in (first, third)]
+    assert th.equal(actions[0].gate_activations, actions[1].gate_activations)
+
+
+def test_a_user_callback_keeps_torchs_argument_checks():
+    def check_still_validates(_locals, _globals):
+        with pytest.raises(ValueError):
+            th.distributions.Normal(th.zeros(1), -th.ones(1))  # a negative scale
+        return True
+
+    env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Box(-1, 1, (2,)))])
+    model = RecurrentPPO("MlpLstmPolicy", env, n_steps=8, policy_kwargs={"lstm_hidden_size": 8})
+    model.learn(16, callback=check_still_validates)
 
 
 def test_discrete_actions_use_rl_lstms_categorical_distribution():
     env = DummyVecEnv([lambda: RandomSpaceEnv(spaces.Box(-1, 1, (3,)), spaces.Discrete(2))])
     model = RecurrentPPO("MlpLstmPolicy", env, policy_kwargs={"lstm_hidden_size": 8})
     assert type(model.policy.action_dist) is CategoricalDistribution
-
-
-@pytest.mark.parametrize("observation", ["discrete", "dict", "small-image"])
-def test_whole_rollout_features_are_extracted_once_per_update_only_without_weights(
-    observation, monkeypatch
-):
-    policy_name, observation_space = OBSERVATION_SPACES[observation]
-    env = DummyVecEnv([lambda: RandomSpaceEnv(observation_space, spaces.Discrete(2))] * 2)
-    model = RecurrentPPO(
-        policy_name,
-        env,
-        n_steps=8,
-        batch_size=16,
-        n_epochs=3,
-        policy_kwargs={"lstm_hidden_size": 8},
-    )
-    policy, extractions = model.policy, []
-    extract_features = policy.extract_features
-
-    def counted(obs):
-        extractions.append(policy.training)  # True in the update, False while acting
-        return extract_features(obs)
-
-    monkeypatch.setattr(policy, "extract_features", counted)
-    model.learn(32)  # two rollouts, two updates
-    # A CNN's features change with its weights at every epoch: they are extracted again.
-    has_weights = any(True for _ in policy.features_extractor.parameters())
-    assert extractions.count(True) == 2 * (3 if has_weights else 1)
 
 
 def test_kept_sequence_inputs_belong_to_their_batch():
