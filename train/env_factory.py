@@ -18,13 +18,12 @@ from gymnasium.envs.registration import EnvSpec, load_env_creator
 from gymnasium.wrappers import FilterObservation, FlattenObservation
 
 import envs  # noqa: F401  (registers the project's tasks, here and in env worker processes)
+from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, SUPPORTED_OBSERVATION_SPACES
 from train.errors import UsageError
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
-SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
-SUPPORTED_OBSERVATION_SPACES = (*SUPPORTED_ACTION_SPACES, spaces.Dict)
 THIRD_PARTY_HINT = (
     "third-party tasks are written 'module:Id' (e.g. 'popgym:...' or 'minigrid:MiniGrid-...'), "
     "after pip install 'rl_lstm[third-party-envs]'"
@@ -116,7 +115,7 @@ def readable(space: spaces.Space) -> bool:
     """Whether a policy can read ``space``: a supported space, or a Dict/Tuple of readable ones."""
     if isinstance(space, (spaces.Dict, spaces.Tuple)):
         return all(readable(part) for part in _parts(space))
-    return isinstance(space, SUPPORTED_ACTION_SPACES)
+    return isinstance(space, SUPPORTED_OBSERVATION_SPACES)
 
 
 def _unreadable_keys(space: spaces.Space) -> list[str]:
@@ -195,7 +194,7 @@ def make_env(
 def check_spaces(env: gym.Env) -> None:
     """Refuse (converted) observation and action spaces SB3's policies cannot take."""
     for kind, space, supported in (
-        ("observation", env.observation_space, SUPPORTED_OBSERVATION_SPACES),
+        ("observation", env.observation_space, (*SUPPORTED_OBSERVATION_SPACES, spaces.Dict)),
         ("action", env.action_space, SUPPORTED_ACTION_SPACES),
     ):
         if not (isinstance(space, supported) and readable(space)):
