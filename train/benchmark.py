@@ -11,6 +11,9 @@ carried across them) and the 5-arm trial bandit (against random play and the Bay
 
 ``python -m train.benchmark suite`` trains every task with its preset for rl_lstm and the
 baselines over seeds and tabulates what each reaches (see train/suite.py).
+
+``python -m train.benchmark memory`` trains them on MemoryChain over a range of gap lengths and
+shows the longest gap each learns (see train/memory_probe.py).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalizati
 import envs  # noqa: F401  (registers MaskedCartPole-v0)
 import rl_lstm
 from rl_lstm.buffer import SequenceLayout
-from train import env_factory, suite
+from train import env_factory, memory_probe, suite
 from train.algos import make_model
 from train.config import TrainConfig
 from train.evaluation import play_episodes
@@ -419,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     trials_parser.add_argument("--threads", type=int, default=1, help="torch threads")
     suite.add_parser(commands)
+    memory_probe.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "speed":
         speed(args)
@@ -426,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         trials(args)
     elif args.command == "suite":
         raise SystemExit(suite.suite(args))
+    elif args.command == "memory":
+        raise SystemExit(memory_probe.memory(args))
 
 
 if __name__ == "__main__":

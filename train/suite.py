@@ -117,14 +117,24 @@ def runs_of(root: Path, task: str, algo: str, seed: int, budget: int) -> list[Ru
     return found
 
 
-def train_once(root: Path, task: str, algo: str, seed: int, budget: int, common: list[str]) -> int:
-    """Finish this run: resume the unfinished run of it that has a checkpoint, else start one;
-    return train.ppo's exit code."""
+def train_once(
+    root: Path,
+    task: str,
+    algo: str,
+    seed: int,
+    budget: int,
+    common: Sequence[str],
+    settings: Sequence[str] = (),
+) -> int:
+    """Finish this run: resume the unfinished run of it that has a checkpoint, else start one
+    with the `train.ppo` flags ``settings`` (a resumed run keeps its own); return train.ppo's
+    exit code."""
     resumable = [run for run in runs_of(root, task, algo, seed, budget) if run.latest.is_file()]
     if resumable:
         argv = ["--resume", str(resumable[-1].path)]
     else:
         argv = ["--env", task, "--algo", algo, "--seed", str(seed), "--run-dir", str(root)]
+        argv += settings
     argv += ["--total-timesteps", str(budget), *common]
     try:
         return ppo.main(argv)
@@ -132,7 +142,40 @@ def train_once(root: Path, task: str, algo: str, seed: int, budget: int, common:
         return int(exit.code or 0)
 
 
-def _mean_std(values: list[float], digits: int = 4) -> str:
+class Stopped(Exception):
+    """Ctrl-C stopped a run (its checkpoint saved): the command stops, to go on when run again."""
+
+
+def finished_run(
+    root: Path,
+    task: str,
+    algo: str,
+    seed: int,
+    budget: int,
+    common: Sequence[str],
+    label: str,
+    settings: Sequence[str] = (),
+) -> Result | None:
+    """The run's result: skipped when a finished one is under ``root``, else trained (or
+    resumed) with :func:`train_once`; None when training failed. Raises :class:`Stopped`."""
+    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+    if finished:
+        print(f"{label}: done in {finished[0].run.path}, skipped")
+        return finished[0]
+    print(f"\n{label}: training")
+    code = train_once(root, task, algo, seed, budget, common, settings)
+    if code == INTERRUPTED:
+        print(f"\nstopped at {label}; run the same command again to go on")
+        raise Stopped(label)
+    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+    if not finished:
+        print(f"{label}: failed (exit code {code}), left out of the table")
+        return None
+    return finished[0]
+
+
+def mean_std(values: Sequence[float], digits: int = 4) -> str:
+    """``mean ± std`` of ``values``, or the value alone for one."""
     if len(values) == 1:
         return f"{values[0]:.{digits}g}"
     return f"{np.mean(values):.{digits}g} ± {np.std(values):.2g}"
@@ -157,7 +200,7 @@ def table(results: dict[tuple[str, str], list[Result]], seeds: int) -> str:
         steps = max(result.steps for result in done)
         seconds = np.mean([result.seconds for result in done])
         lines.append(
-            f"| {task} | {algo} | {len(done)}/{seeds} | {steps:,} | {_mean_std(returns)} "
+            f"| {task} | {algo} | {len(done)}/{seeds} | {steps:,} | {mean_std(returns)} "
             f"| {normalised} | {seconds:.0f} |"
         )
     return "\n".join(lines)
@@ -180,22 +223,15 @@ def suite(args: argparse.Namespace) -> int:
         results[task, algo] = []
         for seed in range(args.seeds):
             count += 1
-            finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
             label = f"[{count}/{total}] {task} {algo} seed {seed}, {budget:,} steps"
-            if not finished:
-                print(f"\n{label}: training")
-                code = train_once(root, task, algo, seed, budget, common)
-                if code == INTERRUPTED:
-                    print(f"\nstopped at {label}; run the same command again to go on")
-                    return code
-                finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
-                if not finished:
-                    print(f"{label}: failed (exit code {code}), left out of the table")
-                    failed += 1
-                    continue
+            try:
+                result = finished_run(root, task, algo, seed, budget, common, label)
+            except Stopped:
+                return INTERRUPTED
+            if result is None:
+                failed += 1
             else:
-                print(f"{label}: done in {finished[0].run.path}, skipped")
-            results[task, algo].append(finished[0])
+                results[task, algo].append(result)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(table(results, args.seeds) + "\n")
     print(f"\n{table(results, args.seeds)}\n\ntable: {output}")
