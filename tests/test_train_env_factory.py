@@ -232,7 +232,10 @@ def test_vec_env_wrappers_follow_the_settings():
 def test_unsupported_spaces_are_named_with_what_is_supported():
     env = TupleAndText()
     env.action_space = spaces.Sequence(spaces.Discrete(2))
-    with pytest.raises(UsageError, match=r"action space Sequence.* supported: Discrete, MultiDiscrete, MultiBinary, Box"):
+    with pytest.raises(
+        UsageError,
+        match=r"action space Sequence.* supported: Discrete, MultiDiscrete, MultiBinary, Box",
+    ):
         check_spaces(to_sb3_spaces(env))
 
 
