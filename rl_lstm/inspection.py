@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 
-from rl_lstm.memory import TRIAL_START_KEY, StateResetRule, reset_states
+from rl_lstm.play import play
+from rl_lstm.policies import RecurrentActorCriticPolicy
 
 # Largest horizon reported: a forget gate that rounds to 1 keeps its cell "forever".
 HORIZON_CAP = 1e7
@@ -55,15 +54,16 @@ def trace_rollout(
     deterministic: bool = True,
     render: bool = True,
 ) -> MemoryTrace:
-    """Run ``model`` for ``n_episodes`` in a one-env ``env`` and record its memory.
+    """Run an rl_lstm ``model`` for ``n_episodes`` in a one-env ``env`` and record its memory.
 
-    The state is zeroed exactly where the model's memory mode says (in ``"trial"`` mode
-    it is carried across the episodes of a trial).
+    Play (:func:`rl_lstm.play.play`) begins with a trial, and the state is zeroed exactly
+    where the model's memory mode says (in ``"trial"`` mode it is carried across the episodes
+    of a trial).
     """
-    if env.num_envs != 1:
-        raise ValueError(f"trace_rollout needs a VecEnv with 1 env, got num_envs={env.num_envs}")
-    policy = model.policy
-    rule = StateResetRule(model.memory, model.trial_returns)
+    if not isinstance(model.policy, RecurrentActorCriticPolicy):
+        raise ValueError(
+            f"trace_rollout needs an rl_lstm RecurrentPPO model, got {type(model).__name__}"
+        )
     steps: dict[str, list] = {
         key: []
         for key in (
@@ -72,40 +72,27 @@ def trace_rollout(
         )
     }  # fmt: skip
     episode_returns: list[float] = []
-    obs = env.reset()
-    states = policy.initial_state(1)
-    resets = rule.resets_at_start(1)
-    episode_start, episode_return = True, 0.0
-    trial_start = bool(env.unwrapped.reset_infos[0].get(TRIAL_START_KEY, True))
-    policy.set_training_mode(False)
-    while len(episode_returns) < n_episodes:
+    episode_return = 0.0
+    filmed = n_episodes if render else 0
+    for step in play(model, env, deterministic, filmed_episodes=filmed):
         if render:
-            steps["frames"].append(np.asarray(env.render()))
-        if resets.any():
-            states = reset_states(states, resets)
-        with th.no_grad():
-            out = policy.act(obs_as_tensor(obs, policy.device), states, deterministic)
-        gates = out.gate_activations[0].cpu().numpy()
+            steps["frames"].append(step.frame)
+        gates = step.act.gate_activations[0].cpu().numpy()
         steps["input_gate"].append(gates[0])
         steps["forget_gate"].append(gates[1])
         steps["output_gate"].append(gates[3])
-        steps["cell"].append(out.states.pi[1][-1, 0].cpu().numpy())
-        steps["hidden"].append(out.states.pi[0][-1, 0].cpu().numpy())
-        steps["episode_starts"].append(episode_start)
-        steps["trial_starts"].append(trial_start)
-        steps["state_resets"].append(bool(resets[0]))
-        obs, reward, dones, _ = env.step(out.actions.cpu().numpy())
-        steps["rewards"].append(float(reward[0]))
-        episode_return += float(reward[0])
-        states = out.states
-        resets = rule.resets_after_step(dones, env.unwrapped.reset_infos)
-        episode_start = bool(dones[0])
-        trial_start = episode_start and bool(
-            env.unwrapped.reset_infos[0].get(TRIAL_START_KEY, True)
-        )
-        if episode_start:
+        steps["cell"].append(step.act.states.pi[1][-1, 0].cpu().numpy())
+        steps["hidden"].append(step.act.states.pi[0][-1, 0].cpu().numpy())
+        steps["episode_starts"].append(step.episode_start)
+        steps["trial_starts"].append(step.trial_start)
+        steps["state_resets"].append(step.state_reset)
+        steps["rewards"].append(step.reward)
+        episode_return += step.reward
+        if step.done:
             episode_returns.append(episode_return)
             episode_return = 0.0
+            if len(episode_returns) == n_episodes:
+                break
     frames = steps.pop("frames")
     return MemoryTrace(
         frames=frames,

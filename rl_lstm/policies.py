@@ -15,6 +15,7 @@ from rl_lstm.distributions import unvalidated
 from rl_lstm.flat_parameters import ELEMENTWISE_OPTIMIZERS, FlatParameters
 from rl_lstm.gate_init import GateInit
 from rl_lstm.lstm import LSTMState, lstm_step, run_lstm, stacked_weights, to_grid
+from rl_lstm.memory import reset_states
 from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 
 if TYPE_CHECKING:
@@ -266,9 +267,8 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         episode_starts: th.Tensor,
         deterministic: bool = False,
     ) -> tuple[th.Tensor, LSTMState]:
-        """Actor-only step for ``predict``: zero the state at episode starts, then act."""
-        keep = (1.0 - episode_starts).view(1, -1, 1)
-        state = (lstm_states[0] * keep, lstm_states[1] * keep)
+        """Actor-only step for ``predict``: zero the state where ``episode_starts``, then act."""
+        state = reset_states(lstm_states, episode_starts.bool().cpu().numpy())
         features = BasePolicy.extract_features(self, observation, self.pi_features_extractor)
         (h, c), _ = lstm_step(
             self._actor_step_weights, features, (state[0][:, None], state[1][:, None])

@@ -19,7 +19,7 @@ from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
 from rl_lstm.gate_init import GateInit
 from rl_lstm.inspection import memory_horizon
-from rl_lstm.memory import MemoryMode, StateResetRule, reset_states
+from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
     CnnLstmPolicy,
     MlpLstmPolicy,
@@ -198,9 +198,11 @@ class RecurrentPPO(OnPolicyAlgorithm):
             self.gae_lambda,
             self.context,
         )
-        self._last_lstm_states = self.policy.initial_state(self.n_envs)
         self._reset_rule = StateResetRule(self.memory, self.trial_returns)
-        self._last_state_resets = self._reset_rule.resets_at_start(self.n_envs)
+        # The states the next step acts from, already zeroed where ``_last_state_resets`` says.
+        self._last_lstm_states, self._last_state_resets = self._reset_rule.after_reset(
+            self.policy.initial_state(self.n_envs)
+        )
         self.clip_range = FloatSchedule(self.clip_range)
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
@@ -218,7 +220,9 @@ class RecurrentPPO(OnPolicyAlgorithm):
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         if env_will_reset:
-            self._last_state_resets = self._reset_rule.resets_at_start(self.n_envs)
+            self._last_lstm_states, self._last_state_resets = self._reset_rule.after_reset(
+                self._last_lstm_states
+            )
         return total_timesteps, callback
 
     def collect_rollouts(
@@ -238,9 +242,7 @@ class RecurrentPPO(OnPolicyAlgorithm):
         gate_activations, top_cells, critic_forget_gates = [], [], []
 
         for step in range(n_rollout_steps):
-            state_resets = self._last_state_resets
-            if state_resets.any():
-                states = reset_states(states, state_resets)
+            state_resets = self._last_state_resets  # zeroed in ``states`` before this step
             if step % rollout_buffer.seq_len == 0:
                 rollout_buffer.store_start_states(step, states)
             rollout_buffer.store_context_states(step, states)
@@ -259,10 +261,13 @@ class RecurrentPPO(OnPolicyAlgorithm):
                 return False
             self._update_info_buffer(infos, dones)
 
-            next_resets = self._reset_rule.resets_after_step(dones, env.unwrapped.reset_infos)
+            next_states, next_resets = self._reset_rule.after_step(
+                out.states, dones, env.unwrapped.reset_infos
+            )
             return_ends = self._reset_rule.return_ends(dones, next_resets)
             # A time limit that ends the return is bootstrapped with the value of the
-            # observation it cut off (SB3's handling of truncation).
+            # observation it cut off (SB3's handling of truncation), from the states before
+            # any reset.
             for env_idx in np.flatnonzero(return_ends):
                 terminal_obs = infos[env_idx].get("terminal_observation")
                 if terminal_obs is not None and infos[env_idx].get("TimeLimit.truncated", False):
@@ -294,13 +299,11 @@ class RecurrentPPO(OnPolicyAlgorithm):
             top_cells.append(out.states.pi[1][-1])
             self._last_obs = new_obs
             self._last_state_resets = next_resets
-            states = out.states
+            states = next_states
 
         self._last_lstm_states = states
         with th.no_grad():
-            last_values = self.policy.step_values(
-                obs_as_tensor(new_obs, self.device), reset_states(states, self._last_state_resets)
-            )
+            last_values = self.policy.step_values(obs_as_tensor(new_obs, self.device), states)
         rollout_buffer.finish(last_values)
         self._record_memory_statistics(
             th.stack(gate_activations),
@@ -438,6 +441,26 @@ class RecurrentPPO(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+    def predict(
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+        trial_start: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """Actions and the next actor state, the state zeroed as the memory mode says.
+
+        ``"episode"``: where ``episode_start`` (sb3-contrib's ``predict``). ``"trial"``: where
+        ``episode_start`` and ``trial_start``, read with
+        ``rl_lstm.memory.trial_starts(env.unwrapped.reset_infos)``; without ``trial_start``,
+        every episode start is taken as a trial start, with a warning. ``"never"``: nowhere.
+        A ``state`` of None starts from zeros.
+        """
+        if episode_start is not None and self.memory is not MemoryMode.EPISODE:
+            episode_start = self._reset_rule.resets(episode_start, trial_start)
+        return self.policy.predict(observation, state, episode_start, deterministic)
 
     def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
         """SB3's, with a bar that counts env steps up to the step training really ends at."""

@@ -6,46 +6,81 @@ import warnings
 
 import numpy as np
 import pytest
+import torch as th
+from sb3_contrib.common.recurrent.type_aliases import RNNStates
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rl_lstm import RecurrentPPO
 from rl_lstm.inspection import trace_rollout
-from rl_lstm.memory import MemoryMode, StateResetRule
+from rl_lstm.memory import MemoryMode, StateResetRule, reset_states, trial_starts
 from tests.conftest import TrialCueEnv
 
 DONES = np.array([True, False, True, True])
 INFOS = [{"trial_start": True}, {}, {"trial_start": False}, {"trial_start": True}]
 
 
-def test_episode_mode_resets_at_every_episode_end():
+def ones_states(n_envs: int = 4) -> RNNStates:
+    """Actor and critic states of 2 layers and 3 units, all ones."""
+    return RNNStates(*((th.ones(2, n_envs, 3), th.ones(2, n_envs, 3)) for _ in range(2)))
+
+
+def zeroed_envs(states: RNNStates) -> list[bool]:
+    """Per env, whether every tensor of ``states`` is zero there."""
+    return [all(not t[:, env].any() for pair in states for t in pair) for env in range(4)]
+
+
+def kept_envs(states: RNNStates) -> list[bool]:
+    return [all(bool((t[:, env] == 1).all()) for pair in states for t in pair) for env in range(4)]
+
+
+def test_trial_starts_reads_reset_infos_and_counts_a_missing_key_as_a_start():
+    assert trial_starts(INFOS).tolist() == [True, True, False, True]
+
+
+def test_episode_mode_zeroes_the_state_at_every_episode_end():
     rule = StateResetRule(MemoryMode.EPISODE)
-    assert rule.resets_after_step(DONES, INFOS).tolist() == [True, False, True, True]
-    assert rule.return_ends(DONES, rule.resets_after_step(DONES, INFOS)).tolist() == DONES.tolist()
+    states, resets = rule.after_step(ones_states(), DONES, INFOS)
+    assert resets.tolist() == zeroed_envs(states) == [True, False, True, True]
+    assert kept_envs(states) == [False, True, False, False]
+    assert rule.return_ends(DONES, resets).tolist() == DONES.tolist()
 
 
-def test_trial_mode_resets_only_at_trial_starts_and_ends_returns_there():
+def test_trial_mode_zeroes_only_at_trial_starts_and_ends_returns_there():
     rule = StateResetRule(MemoryMode.TRIAL)
-    resets = rule.resets_after_step(DONES, INFOS)
-    assert resets.tolist() == [True, False, False, True]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # env 1 has no trial_start key but did not reset
+        states, resets = rule.after_step(ones_states(), DONES, INFOS)
+    assert resets.tolist() == zeroed_envs(states) == [True, False, False, True]
     assert rule.return_ends(DONES, resets).tolist() == [True, False, False, True]
     episode_bounded = StateResetRule(MemoryMode.TRIAL, trial_returns=False)
     assert episode_bounded.return_ends(DONES, resets).tolist() == DONES.tolist()
 
 
-def test_never_mode_never_resets():
+def test_never_mode_never_zeroes_the_state():
     rule = StateResetRule(MemoryMode.NEVER)
-    assert not rule.resets_after_step(DONES, INFOS).any()
-    assert not rule.resets_at_start(3).any()
-    assert StateResetRule(MemoryMode.EPISODE).resets_at_start(3).all()
+    after_step, after_reset = (
+        rule.after_step(ones_states(), DONES, INFOS),
+        rule.after_reset(ones_states()),
+    )
+    for states, resets in (after_step, after_reset):
+        assert not resets.any() and all(kept_envs(states))
+    states, resets = StateResetRule(MemoryMode.EPISODE).after_reset(ones_states())
+    assert resets.all() and all(zeroed_envs(states))
+
+
+def test_one_lstms_state_is_zeroed_as_both_networks_states_are():
+    h, c = reset_states((th.ones(1, 4, 3), th.ones(1, 4, 3)), DONES)
+    kept = [bool(h[:, env].any() or c[:, env].any()) for env in range(4)]
+    assert kept == [False, True, False, False]
 
 
 def test_missing_trial_key_counts_as_a_trial_start_and_warns_once():
     rule = StateResetRule(MemoryMode.TRIAL)
     with pytest.warns(UserWarning, match="no 'trial_start' key"):
-        assert rule.resets_after_step(np.array([True]), [{}]).tolist() == [True]
+        assert rule.after_step(ones_states(1), np.array([True]), [{}])[1].tolist() == [True]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert rule.resets_after_step(np.array([True]), [{}]).tolist() == [True]
+        assert rule.after_step(ones_states(1), np.array([True]), [{}])[1].tolist() == [True]
 
 
 def test_parse_names_the_accepted_modes():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rl_lstm.memory import MemoryMode, StateResetRule
+from rl_lstm.memory import MemoryMode, StateResetRule, trial_starts
 from rl_lstm.returns import compute_gae
 
 # One env, three steps: the episode ends after step 1; gamma 0.9, lambda 0.8.
@@ -30,7 +30,7 @@ def test_episode_bounded_advantages():
 def test_trial_returns_run_across_an_episode_end_inside_a_trial():
     rule = StateResetRule(MemoryMode.TRIAL, trial_returns=True)
     # The reset after step 1 does not start a trial: the return runs on.
-    resets = rule.resets_after_step(DONES[1], [{"trial_start": False}])
+    resets = rule.resets(DONES[1], trial_starts([{"trial_start": False}]))
     ends = np.array([[False], rule.return_ends(DONES[1], resets), [False]])
     advantages, _ = gae(ends)
     a1 = 0.9 * 0.1 - 0.2 + 0.72 * 2.17
@@ -40,6 +40,6 @@ def test_trial_returns_run_across_an_episode_end_inside_a_trial():
 def test_trial_returns_end_at_a_trial_end_and_can_be_turned_off():
     for trial_returns, trial_start in ((True, True), (False, False)):
         rule = StateResetRule(MemoryMode.TRIAL, trial_returns=trial_returns)
-        resets = rule.resets_after_step(DONES[1], [{"trial_start": trial_start}])
+        resets = rule.resets(DONES[1], trial_starts([{"trial_start": trial_start}]))
         ends = np.array([[False], rule.return_ends(DONES[1], resets), [False]])
         assert gae(ends)[0].flatten().tolist() == pytest.approx(gae(DONES)[0].flatten().tolist())

@@ -123,23 +123,9 @@ def test_deterministic_play_is_reproducible_and_stochastic_play_follows_the_torc
     assert play(False, torch_seed=1) != play(False, torch_seed=2)
 
 
-@pytest.mark.parametrize(
-    ("algo", "memory", "zeroed_at"),
-    [
-        ("rl_lstm", "episode", [0, 2, 4, 6]),  # every episode start
-        ("rl_lstm", "trial", [0, 4]),  # trial starts only: carried across a trial's episodes
-        ("rl_lstm", "never", []),
-        ("sb3-contrib", None, [0, 2, 4, 6]),  # other recurrent models: every episode start
-    ],
-)
-def test_play_carries_the_state_and_zeroes_it_where_the_model_memory_says(
-    monkeypatch, algo, memory, zeroed_at
-):
+def test_play_zeroes_the_state_of_other_recurrent_models_at_every_episode_start(monkeypatch):
     env = monitored(lambda: ScheduledEpisodesEnv(episode_length=2, episodes_per_trial=2))
-    if algo == "rl_lstm":
-        model = tiny_agent(env, memory=memory)
-    else:
-        model = tiny_agent(env, ContribRecurrentPPO)
+    model = tiny_agent(env, ContribRecurrentPPO)
     calls = []
     predict = model.predict
 
@@ -153,7 +139,7 @@ def test_play_carries_the_state_and_zeroes_it_where_the_model_memory_says(
     monkeypatch.setattr(model, "predict", recording_predict)
     episodes = play_episodes(model, env, 4)  # two trials of two 2-step episodes
     assert episodes.lengths == [2, 2, 2, 2] and len(calls) == 8
-    assert np.flatnonzero([start[0] for _, start, _ in calls]).tolist() == zeroed_at
+    assert np.flatnonzero([start[0] for _, start, _ in calls]).tolist() == [0, 2, 4, 6]
     assert calls[0][0] is None
     for (_, _, returned), (passed, _, _) in itertools.pairwise(calls):
         assert passed is returned

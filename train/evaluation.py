@@ -8,8 +8,7 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from rl_lstm import RecurrentPPO
-from rl_lstm.memory import TRIAL_START_KEY, MemoryMode, StateResetRule
+from rl_lstm.play import play
 from train.trial_curves import TrialTracker
 
 
@@ -40,32 +39,17 @@ def play_episodes(
     must then render ``rgb_array``). Play begins with a trial; with ``whole_trials`` it goes on
     until the trial in progress ends, so that every trial played is complete.
     """
-    rule = (
-        StateResetRule(model.memory, model.trial_returns)
-        if isinstance(model, RecurrentPPO)
-        else StateResetRule(MemoryMode.EPISODE)
-    )
     returns: list[float] = []
     lengths: list[int] = []
     frames: list[np.ndarray] = []
     trials = TrialTracker(1)
-    observation, state = env.reset(), None
-    # The auto-reset after a previous call's last episode may have begun the trial that this
-    # reset continues: reset on to the next trial start (at once for envs without trials).
-    while not env.unwrapped.reset_infos[0].get(TRIAL_START_KEY, True):
-        observation = env.reset()
-    starts = rule.resets_at_start(1)
-    while len(returns) < n_episodes or (whole_trials and trials.in_trial()):
-        if len(returns) < filmed_episodes:
-            frames.append(env.render())
-        action, state = model.predict(
-            observation, state=state, episode_start=starts, deterministic=deterministic
-        )
-        observation, _, dones, infos = env.step(action)
-        reset_infos = env.unwrapped.reset_infos
-        starts = rule.resets_after_step(dones, reset_infos)
-        trials.update(dones, infos, reset_infos)
-        if dones[0]:
-            returns.append(float(infos[0]["episode"]["r"]))
-            lengths.append(int(infos[0]["episode"]["l"]))
+    for step in play(model, env, deterministic, filmed_episodes):
+        if step.frame is not None:
+            frames.append(step.frame)
+        trials.update(np.array([step.done]), [step.info], [step.reset_info])
+        if step.done:
+            returns.append(float(step.info["episode"]["r"]))
+            lengths.append(int(step.info["episode"]["l"]))
+            if len(returns) >= n_episodes and not (whole_trials and trials.in_trial()):
+                break
     return Episodes(returns, lengths, trials, frames)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_lstm.memory import TRIAL_START_KEY
+from rl_lstm.memory import trial_starts
 
 
 def trial_episode_key(prefix: str, position: int) -> str:
@@ -35,12 +35,13 @@ class TrialTracker:
         self, dones: np.ndarray, infos: list[dict[str, Any]], reset_infos: list[dict[str, Any]]
     ) -> None:
         """Record the episodes that ended at this vectorised step."""
+        begins_trial = trial_starts(reset_infos)
         for env_idx in np.flatnonzero(dones):
             episode_return = float(infos[env_idx]["episode"]["r"])
             self.position[env_idx] += 1
             self.by_position[int(self.position[env_idx])].append(episode_return)
             self.running_total[env_idx] += episode_return
-            if reset_infos[env_idx].get(TRIAL_START_KEY, True):
+            if begins_trial[env_idx]:
                 self.trial_returns.append(float(self.running_total[env_idx]))
                 self.position[env_idx], self.running_total[env_idx] = 0, 0.0
 
