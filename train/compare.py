@@ -248,6 +248,13 @@ def plot(groups: Sequence[Group], output: Path) -> Path:
     return output
 
 
+def plot_run_dirs(run_dirs: Sequence[Path], output: Path) -> Path | None:
+    """Learning curves of ``run_dirs``, grouped by configuration, drawn to ``output``; None
+    when no run has a curve yet."""
+    groups, _ = group_by_configuration(curves_from_run_dirs(run_dirs))
+    return plot(groups, output) if groups else None
+
+
 def _mean_std(values: list[float]) -> str:
     if len(values) < 2:
         return f"{values[0]:.4g}" if values else "-"

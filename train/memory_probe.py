@@ -177,9 +177,7 @@ def memory(args: argparse.Namespace) -> int:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(table(results, args.seeds) + "\n")
         run_dirs = [r.run.path for (at, _), done in results.items() if at == length for r in done]
-        groups, _ = compare.group_by_configuration(compare.curves_from_run_dirs(run_dirs))
-        if groups:
-            compare.plot(groups, length_root / "curves.png")
+        compare.plot_run_dirs(run_dirs, length_root / "curves.png")
     print(f"\n{table(results, args.seeds)}\n\ntable: {output}")
     print(f"success against gap length: {plot(results, output.with_suffix('.png'))}")
     print(f"learning curves: {root}/length-<L>/curves.png")

@@ -236,9 +236,9 @@ def suite(args: argparse.Namespace) -> int:
         output.write_text(table(results, args.seeds) + "\n")
     print(f"\n{table(results, args.seeds)}\n\ntable: {output}")
     run_dirs = [result.run.path for done in results.values() for result in done]
-    groups, _ = compare.group_by_configuration(compare.curves_from_run_dirs(run_dirs))
-    if groups:
-        print(f"learning curves: {compare.plot(groups, output.with_suffix('.png'))}")
+    curves = compare.plot_run_dirs(run_dirs, output.with_suffix(".png"))
+    if curves is not None:
+        print(f"learning curves: {curves}")
     if failed:
         print(f"{failed} of {total} runs failed: see their messages above")
     return int(bool(failed))
