@@ -14,12 +14,14 @@ import os
 import tempfile
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
+from sb3_contrib.common.recurrent.type_aliases import RNNStates
 from stable_baselines3.common import torch_layers as sb3_torch_layers
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.utils import (
@@ -41,29 +43,20 @@ FORMAT = "rl_lstm-checkpoint"
 VERSION = 1
 CONFIG_FILE = "config.json"
 TENSORS_FILE = "tensors.pt"
-HYPERPARAMETERS = (
-    "n_steps",
-    "batch_size",
-    "n_epochs",
-    "gamma",
-    "gae_lambda",
-    "normalize_advantage",
-    "ent_coef",
-    "vf_coef",
-    "max_grad_norm",
-    "target_kl",
-    "seq_len",
-    "refresh_states",
-    "trial_returns",
-    "context",
-    "seed",
-    "verbose",
-)
 SCHEDULES = ("learning_rate", "clip_range", "clip_range_vf")
 
 
 class CheckpointError(ValueError):
     """The file is not a readable rl_lstm checkpoint."""
+
+
+@dataclass
+class TrainingProgress:
+    """Where training stands besides weights and optimizer: what continuing it needs."""
+
+    num_timesteps: int
+    n_updates: int
+    lstm_states: RNNStates  # the states the next step acts from, per env
 
 
 # --- spaces -------------------------------------------------------------------------
@@ -233,32 +226,27 @@ def save_model(model: RecurrentPPO, path: str | os.PathLike) -> None:
             f"use one of {sorted(model.policy_aliases)}"
         )
     vec_normalize = model.get_vec_normalize_env()
+    settings = model.settings()
+    progress = model.training_progress()
     config = {
         "format": FORMAT,
         "version": VERSION,
         "algorithm": type(model).__name__,
         "policy": policy_name,
-        "policy_kwargs": kwargs_to_json(model.policy_kwargs),
-        "hyperparameters": {
-            **{name: getattr(model, name) for name in HYPERPARAMETERS},
-            "stats_window_size": model._stats_window_size,
-        },
-        "memory": model.memory.value,
-        "schedules": {
-            "learning_rate": schedule_to_json(model.lr_schedule),
-            "clip_range": schedule_to_json(model.clip_range),
-            "clip_range_vf": schedule_to_json(model.clip_range_vf),
-        },
+        "policy_kwargs": kwargs_to_json(settings.pop("policy_kwargs")),
+        "memory": settings.pop("memory"),
+        "schedules": {name: schedule_to_json(settings.pop(name)) for name in SCHEDULES},
+        "hyperparameters": settings,
         "observation_space": space_to_json(model.observation_space),
         "action_space": space_to_json(model.action_space),
         "n_envs": model.n_envs,
-        "num_timesteps": model.num_timesteps,
-        "n_updates": model._n_updates,
+        "num_timesteps": progress.num_timesteps,
+        "n_updates": progress.n_updates,
     }
     tensors: dict[str, Any] = {
         "policy": model.policy.state_dict(),
         "optimizer": model.policy.optimizer.state_dict(),
-        "lstm_states": [[h, c] for h, c in model._last_lstm_states],
+        "lstm_states": [[h, c] for h, c in progress.lstm_states],
     }
     if vec_normalize is not None:
         tensors["vec_normalize"] = {
@@ -350,12 +338,13 @@ def load_model(
             optimizer_state, model.policy.flat_parameters.parameters
         )
     model.policy.optimizer.load_state_dict(optimizer_state)
-    model.num_timesteps = config["num_timesteps"]
-    model._n_updates = config["n_updates"]
-    if config["n_envs"] == model.n_envs:
-        model._last_lstm_states = type(model._last_lstm_states)(
-            *((h.to(model.device), c.to(model.device)) for h, c in tensors["lstm_states"])
+    model.restore_training_progress(
+        TrainingProgress(
+            config["num_timesteps"],
+            config["n_updates"],
+            RNNStates(*(tuple(pair) for pair in tensors["lstm_states"])),
         )
+    )
     vec_normalize = model.get_vec_normalize_env()
     if isinstance(vec_normalize, VecNormalize) and "vec_normalize" in tensors:
         vec_normalize.obs_rms = _rms_from_tensors(tensors["vec_normalize"]["obs_rms"])

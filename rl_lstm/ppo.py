@@ -17,7 +17,9 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
+from rl_lstm.checkpoint import TrainingProgress
 from rl_lstm.gate_init import GateInit
+from rl_lstm.hyperparameters import check_hyperparameters
 from rl_lstm.inspection import memory_horizon
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
@@ -30,16 +32,30 @@ from rl_lstm.progress import StepProgressBar
 from rl_lstm.spaces import SUPPORTED_ACTION_SPACES, check_action_space, check_observation_space
 
 SelfRecurrentPPO = TypeVar("SelfRecurrentPPO", bound="RecurrentPPO")
+# Constructor arguments kept as attributes of the same name (the schedules aside).
+SETTINGS = (
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "gamma",
+    "gae_lambda",
+    "normalize_advantage",
+    "ent_coef",
+    "vf_coef",
+    "max_grad_norm",
+    "target_kl",
+    "seq_len",
+    "refresh_states",
+    "trial_returns",
+    "context",
+    "seed",
+    "verbose",
+)
 
 
 def _approx_kl(ratio: th.Tensor) -> th.Tensor:
     """KL(old || new) estimated from the ratios new/old of sampled actions' probabilities."""
     return th.mean((ratio - 1) - th.log(ratio))
-
-
-def _require(condition: bool, name: str, value: Any, allowed: str) -> None:
-    if not condition:
-        raise ValueError(f"{name}={value!r} is invalid: {allowed}")
 
 
 class RecurrentPPO(OnPolicyAlgorithm):
@@ -102,33 +118,25 @@ class RecurrentPPO(OnPolicyAlgorithm):
         n_envs: int = 1,
         _init_setup_model: bool = True,
     ) -> None:
-        _require(not use_sde, "use_sde", use_sde, "the LSTM policies have no gSDE; use False")
-        _require(n_steps >= 1, "n_steps", n_steps, "must be >= 1")
-        _require(batch_size >= 1, "batch_size", batch_size, "must be >= 1")
-        _require(n_epochs >= 1, "n_epochs", n_epochs, "must be >= 1")
-        _require(0 < gamma <= 1, "gamma", gamma, "must be in (0, 1]")
-        _require(0 <= gae_lambda <= 1, "gae_lambda", gae_lambda, "must be in [0, 1]")
-        _require(n_envs >= 1, "n_envs", n_envs, "must be >= 1")
-        _require(max_grad_norm > 0, "max_grad_norm", max_grad_norm, "must be > 0")
-        _require(target_kl is None or target_kl > 0, "target_kl", target_kl, "None or > 0")
-        if isinstance(learning_rate, int | float):
-            _require(
-                0 <= learning_rate < float("inf"),
-                "learning_rate",
-                learning_rate,
-                "must be a finite number >= 0 (or a schedule)",
-            )
-        for name, value in (("clip_range", clip_range), ("clip_range_vf", clip_range_vf)):
-            if isinstance(value, int | float):
-                _require(value > 0, name, value, "must be > 0 (or a schedule)")
-        if seq_len is not None:
-            _require(1 <= seq_len <= n_steps, "seq_len", seq_len, f"None or 1..n_steps={n_steps}")
-        _require(
-            0 <= context <= (seq_len or n_steps),
-            "context",
-            context,
-            f"0..seq_len (here {seq_len or n_steps})",
+        if use_sde:
+            raise ValueError("use_sde=True is invalid: the LSTM policies have no gSDE; use False")
+        settings = dict(
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            learning_rate=learning_rate,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            target_kl=target_kl,
+            seq_len=seq_len,
+            context=context,
         )
+        check_hyperparameters({**settings, "n_envs": n_envs} if isinstance(env, str) else settings)
         self.memory = MemoryMode.parse(memory)
         if isinstance(env, str):
             env = make_vec_env(env, n_envs=n_envs, seed=seed)
@@ -215,6 +223,10 @@ class RecurrentPPO(OnPolicyAlgorithm):
         tb_log_name: str = "run",
         progress_bar: bool = False,
     ) -> tuple[int, BaseCallback]:
+        # Checked here, not at construction: a model may be loaded into fewer envs to act.
+        check_hyperparameters(
+            {"n_steps": self.n_steps, "batch_size": self.batch_size, "n_envs": self.n_envs}
+        )
         env_will_reset = reset_num_timesteps or self._last_obs is None
         total_timesteps, callback = super()._setup_learn(
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
@@ -472,6 +484,33 @@ class RecurrentPPO(OnPolicyAlgorithm):
             others = [callback] if callback is not None else []
             callback = CallbackList([*others, StepProgressBar()])
         return super()._init_callback(callback)
+
+    def settings(self) -> dict[str, Any]:
+        """The constructor's keyword arguments that rebuild this model (env and device aside);
+        schedules as the model holds them."""
+        return {
+            **{name: getattr(self, name) for name in SETTINGS},
+            "stats_window_size": self._stats_window_size,
+            "memory": self.memory.value,
+            "policy_kwargs": self.policy_kwargs,
+            "learning_rate": self.lr_schedule,
+            "clip_range": self.clip_range,
+            "clip_range_vf": self.clip_range_vf,
+        }
+
+    def training_progress(self) -> TrainingProgress:
+        """Steps and updates done and the acting LSTM states, for a checkpoint."""
+        return TrainingProgress(self.num_timesteps, self._n_updates, self._last_lstm_states)
+
+    def restore_training_progress(self, progress: TrainingProgress) -> None:
+        """Continue from ``progress``; its LSTM states are kept only if they fit ``n_envs``."""
+        self.num_timesteps = progress.num_timesteps
+        self._n_updates = progress.n_updates
+        states = progress.lstm_states
+        if states.pi[0].shape[1] == self.n_envs:
+            self._last_lstm_states = RNNStates(
+                *((h.to(self.device), c.to(self.device)) for h, c in states)
+            )
 
     def save(self, path: Any, exclude: Any = None, include: Any = None) -> None:
         """Write a checkpoint: JSON config and tensors only, nothing that unpickles code."""

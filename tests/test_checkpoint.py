@@ -69,7 +69,9 @@ def test_load_restores_optimizer_states_and_normalization_to_resume(tmp_path):
     saved_stats = model.get_vec_normalize_env().obs_rms
     assert np.array_equal(env.obs_rms.mean, saved_stats.mean)
     assert env.obs_rms.count == saved_stats.count
-    assert th.equal(loaded._last_lstm_states.pi[1], model._last_lstm_states.pi[1])
+    saved, restored = model.training_progress(), loaded.training_progress()
+    assert th.equal(restored.lstm_states.pi[1], saved.lstm_states.pi[1])
+    assert (restored.num_timesteps, restored.n_updates) == (saved.num_timesteps, saved.n_updates)
     saved_moments = model.policy.optimizer.state_dict()["state"][0]["exp_avg"]
     assert th.equal(loaded.policy.optimizer.state_dict()["state"][0]["exp_avg"], saved_moments)
     loaded.learn(64, reset_num_timesteps=False)

@@ -64,7 +64,7 @@ class RecordRollouts(BaseCallback):
         self.state_resets.append(buffer.state_resets.copy())
         self.dones.append(self.locals["dones"].copy())
         self.start_states.append(buffer.start_states.pi[1][:, : buffer.n_envs].clone())
-        self.end_states.append(self.model._last_lstm_states.pi[1].clone())
+        self.end_states.append(self.model.training_progress().lstm_states.pi[1].clone())
 
 
 def small_model(
@@ -242,7 +242,7 @@ def test_same_seed_gives_identical_parameters_and_another_seed_differs():
 def test_constructor_names_the_bad_hyperparameter():
     with pytest.raises(ValueError, match="seq_len=50 is invalid"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, seq_len=50)
-    with pytest.raises(ValueError, match=r"context=20 is invalid: 0..seq_len \(here 16\)"):
+    with pytest.raises(ValueError, match=r"context=20 is invalid: must be 0..seq_len \(here 16\)"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, context=20)
     with pytest.raises(ValueError, match=r"context=-1 is invalid"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_steps=16, seq_len=8, context=-1)
@@ -250,11 +250,21 @@ def test_constructor_names_the_bad_hyperparameter():
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", gamma=1.5)
     with pytest.raises(ValueError, match=r"memory='forever'.*'episode', 'trial', 'never'"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", memory="forever")
-    for learning_rate in (-1e-3, float("nan"), float("inf")):
+    for learning_rate in (0.0, -1e-3, float("nan"), float("inf")):
         with pytest.raises(ValueError, match=rf"learning_rate={learning_rate} is invalid"):
             RecurrentPPO("MlpLstmPolicy", "CartPole-v1", learning_rate=learning_rate)
     with pytest.raises(ValueError, match=r"clip_range=nan is invalid"):
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", clip_range=float("nan"))
+
+
+def test_a_minibatch_larger_than_the_rollout_is_refused_when_learning_starts(tmp_path):
+    model = RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_envs=2, n_steps=8, batch_size=16)
+    model.save(tmp_path / "model.zip")
+    # Loaded into one env it can still act; learning there would need a smaller batch_size.
+    loaded = RecurrentPPO.load(tmp_path / "model.zip", env=make_vec_env("CartPole-v1"))
+    loaded.predict(loaded.env.reset())
+    with pytest.raises(ValueError, match=r"batch_size=16 is invalid: .* n_steps \* n_envs = 8"):
+        loaded.learn(8)
 
 
 def test_unsupported_spaces_are_named():
@@ -436,11 +446,11 @@ def test_target_kl_stops_the_epochs_early():
     model.n_epochs, model.target_kl = 10, 1e-9
     model.learn(N_STEPS * model.n_envs)
     # The first minibatch is taken (its ratios are 1); a later one's KL exceeds 1.5e-9.
-    stopped_after = model._n_updates
+    stopped_after = model.training_progress().n_updates
     assert stopped_after < 10
     model.target_kl = None
     model.learn(N_STEPS * model.n_envs, reset_num_timesteps=False)
-    assert model._n_updates - stopped_after == 10
+    assert model.training_progress().n_updates - stopped_after == 10
 
 
 class EvaluateUntilSolved(BaseCallback):

@@ -9,6 +9,7 @@ import gymnasium as gym
 import pytest
 from gymnasium import spaces
 
+from rl_lstm.hyperparameters import check_hyperparameters
 from train.arguments import NOT_FLAGS, config_problem, parse_args
 from train.config import RESUMABLE_FIELDS, TrainConfig
 from train.errors import UsageError
@@ -84,7 +85,7 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
 }
 
 
-SCHEDULE = "is not a positive finite number or lin_<positive finite number>"
+SCHEDULE = "is invalid: must be a finite number > 0 or lin_<x> with x > 0"
 
 
 def usage_error(capsys, argv: list[str]) -> str:
@@ -142,7 +143,10 @@ def test_a_list_flag_takes_a_list_literal_as_w_and_b_writes_it(words, net_arch):
 def test_without_check_a_combination_that_cannot_work_is_left_to_the_caller():
     words = ["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8", "--batch-size", "64"]
     config = parse_args(words, check=False).config
-    assert config.batch_size == 64 and "exceeds the rollout size" in config_problem(config)
+    assert (
+        config.batch_size == 64
+        and "must be at most the rollout's n_steps * n_envs = 8" in config_problem(config)
+    )
 
 
 def test_without_flags_the_run_goes_under_runs_and_resumes_nothing():
@@ -215,11 +219,21 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--n-epochs", "0"], "argument --n-epochs: '0' is not a positive integer"),
-        (["--batch-size", "2.5"], "argument --batch-size: '2.5' is not a positive integer"),
+        (["--n-epochs", "0"], "argument --n-epochs: '0' is invalid: must be an integer >= 1"),
+        (
+            ["--batch-size", "2.5"],
+            "argument --batch-size: '2.5' is invalid: must be an integer >= 1",
+        ),
         (["--net-arch", "64", "0"], "argument --net-arch: '0' is not a positive integer"),
-        (["--ent-coef", "-0.1"], "argument --ent-coef: '-0.1' is not a non-negative finite number"),
-        (["--gae-lambda", "0"], "argument --gae-lambda: '0' is not a number in (0, 1]"),
+        (
+            ["--ent-coef", "-0.1"],
+            "argument --ent-coef: '-0.1' is invalid: must be a finite number >= 0",
+        ),
+        (
+            ["--gae-lambda", "1.5"],
+            "argument --gae-lambda: '1.5' is invalid: must be a number in [0, 1]",
+        ),
+        (["--learning-rate", "0"], f"argument --learning-rate: '0' {SCHEDULE}"),
         (
             ["--learning-rate", "fast"],
             f"argument --learning-rate: 'fast' {SCHEDULE}",
@@ -228,8 +242,15 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
             ["--clip-range", "lin_0"],
             f"argument --clip-range: 'lin_0' {SCHEDULE}",
         ),
-        (["--target-kl", "0"], "argument --target-kl: '0' is not a positive finite number or none"),
-        (["--seq-len", "-4"], "argument --seq-len: '-4' is not > 0 or none"),
+        (
+            ["--target-kl", "0"],
+            "argument --target-kl: '0' is invalid: must be None or a finite number > 0",
+        ),
+        (
+            ["--seq-len", "-4"],
+            "argument --seq-len: '-4' is invalid: must be None or an integer >= 1",
+        ),
+        (["--seq-len", "500"], "--seq-len: seq_len=500 is invalid: must be None or 1..n_steps=64"),
         (["--normalize", "maybe"], "argument --normalize: 'maybe' is not true or false"),
         (["--algo", "a2c"], "argument --algo: invalid choice: 'a2c' (choose from"),
         (["--memory", "sometimes"], "argument --memory: invalid choice: 'sometimes'"),
@@ -237,7 +258,7 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--length", "ten"], "argument --length: invalid int value: 'ten'"),
         (["--device", "tpu"], "--device 'tpu' is not auto, cpu or cuda[:N]"),
         (["--shared-lstm"], "--shared-lstm true needs --enable-critic-lstm false"),
-        (["--context", "-1"], "argument --context: '-1' is not an integer >= 0"),
+        (["--context", "-1"], "argument --context: '-1' is invalid: must be an integer >= 0"),
         (["--context", "8", "--algo", "ppo"], "--context 8 needs --algo rl_lstm (ppo has none)"),
         (["--gate-init", "forget:x"], "--gate-init: gate_init='forget:x' is not a gate init"),
         (
@@ -256,13 +277,13 @@ def test_a_bad_value_is_a_usage_error_naming_the_flag_and_what_it_accepts(capsys
     [
         ("--learning-rate", SCHEDULE),
         ("--clip-range", SCHEDULE),
-        ("--clip-range-vf", "is not a positive finite number or none"),
-        ("--target-kl", "is not a positive finite number or none"),
-        ("--ent-coef", "is not a non-negative finite number"),
-        ("--vf-coef", "is not a non-negative finite number"),
-        ("--max-grad-norm", "is not a non-negative finite number"),
-        ("--gamma", "is not a number in (0, 1]"),
-        ("--gae-lambda", "is not a number in (0, 1]"),
+        ("--clip-range-vf", "is invalid: must be None or a finite number > 0"),
+        ("--target-kl", "is invalid: must be None or a finite number > 0"),
+        ("--ent-coef", "is invalid: must be a finite number >= 0"),
+        ("--vf-coef", "is invalid: must be a finite number >= 0"),
+        ("--max-grad-norm", "is invalid: must be a finite number > 0"),
+        ("--gamma", "is invalid: must be a number in (0, 1]"),
+        ("--gae-lambda", "is invalid: must be a number in [0, 1]"),
     ],
 )
 def test_a_number_that_is_not_finite_is_a_usage_error_naming_the_flag(
@@ -354,3 +375,22 @@ def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):
     (tmp_path / "latest.zip").write_bytes(b"")
     with pytest.raises(UsageError, match="is not a run directory or a file inside one"):
         parse_args(["--resume", str(tmp_path / "latest.zip")])
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("n_steps", "0"),
+        ("gamma", "0"),
+        ("learning_rate", "0"),
+        ("ent_coef", "-1"),
+        ("context", "-2"),
+    ],
+)
+def test_a_flag_refuses_a_hyperparameter_with_the_library_s_own_words(capsys, name, bad):
+    flag = "--" + name.replace("_", "-")
+    value = float(bad) if name in ("gamma", "learning_rate", "ent_coef") else int(bad)
+    with pytest.raises(ValueError) as library_error:
+        check_hyperparameters({name: value})
+    why = str(library_error.value).split("is invalid: ")[1].replace(" (or a schedule)", "")
+    assert why in usage_error(capsys, ["--env", "TMaze-v0", flag, bad])

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rl_lstm.gate_init import GateInit
+from rl_lstm.hyperparameters import RULES, HyperparameterError, check_hyperparameters, problem
 from rl_lstm.memory import MemoryMode
 from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
 from train.env_factory import check_env, env_options, option_help, resolve_env_id
@@ -118,10 +118,31 @@ def _schedule(text: str) -> float | str:
     if text.startswith("lin_"):
         schedule_start(text)  # refuses what does not decay from a positive finite number
         return text
-    value = float(text)
-    if not 0 < value < math.inf:
-        raise ValueError(text)
-    return value
+    return float(text)
+
+
+def _start(value: Any) -> Any:
+    """A ``lin_<x>`` schedule is checked as the x it starts from."""
+    return schedule_start(value) if isinstance(value, str) and value.startswith("lin_") else value
+
+
+def _hyperparameter(name: str, convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The flag of a hyperparameter: parsed here, checked by the rule the library applies."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+            why = problem(name, _start(value))
+        except ValueError:
+            value, why = text, problem(name, text)
+        if why:
+            # On the command line a schedule is written lin_<x>, where the flag takes one.
+            schedule = "or lin_<x> with x > 0" if convert is _schedule else ""
+            why = why.replace(" (or a schedule)", f" {schedule}".rstrip())
+            raise argparse.ArgumentTypeError(f"{text!r} is invalid: {why}")
+        return value
+
+    return parse
 
 
 def _int_list(text: str) -> list[int]:
@@ -141,32 +162,21 @@ def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 positive_int = _checked(int, lambda v: v > 0, "is not a positive integer")
-non_negative = _checked(float, lambda v: 0 <= v < math.inf, "is not a non-negative finite number")
-fraction = _checked(float, lambda v: 0 < v <= 1, "is not a number in (0, 1]")
 boolean = _checked(_bool, lambda v: True, "is not true or false")
-schedule = _checked(
-    _schedule, lambda v: True, "is not a positive finite number or lin_<positive finite number>"
-)
 TYPES: dict[str, Callable[[str], Any]] = {
     "int": positive_int,
-    "float": non_negative,
-    "float | str": schedule,
-    "float | None": _checked(
-        _optional(float),
-        lambda v: v is None or 0 < v < math.inf,
-        "is not a positive finite number or none",
-    ),
-    "int | None": _checked(_optional(int), lambda v: v is None or v > 0, "is not > 0 or none"),
     "str | None": str,
     "str": str,
 }
-non_negative_int = _checked(int, lambda v: v >= 0, "is not an integer >= 0")
-FIELD_TYPES = {
-    "seed": int,
-    "gamma": fraction,
-    "gae_lambda": fraction,
-    "context": non_negative_int,
+# Hyperparameters are parsed here and checked by rl_lstm.hyperparameters, as the library does.
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "float | str": _schedule,
+    "float | None": _optional(float),
+    "int | None": _optional(int),
 }
+FIELD_TYPES = {"seed": int}
 METAVARS = {
     "int": "N",
     "float": "X",
@@ -194,7 +204,10 @@ def _add_field(parser: argparse._ActionsContainer, field: dataclasses.Field, def
     elif field.name in CHOICES:
         kwargs.update(type=str, choices=CHOICES[field.name])
     else:
-        convert = FIELD_TYPES.get(field.name, TYPES[field.type])
+        if field.name in RULES:
+            convert = _hyperparameter(field.name, PARSERS[field.type])
+        else:
+            convert = FIELD_TYPES.get(field.name, TYPES[field.type])
         kwargs.update(type=convert, metavar=FIELD_METAVARS.get(field.name, METAVARS[field.type]))
     parser.add_argument(flag, **kwargs)
 
@@ -268,11 +281,10 @@ def _build_parser(
 
 def config_problem(cfg: TrainConfig) -> str | None:
     """Why the combination of values cannot work, or None."""
-    if cfg.batch_size > cfg.n_steps * cfg.n_envs:
-        return (
-            f"--batch-size {cfg.batch_size} exceeds the rollout size "
-            f"--n-steps * --n-envs = {cfg.n_steps * cfg.n_envs}"
-        )
+    try:
+        check_hyperparameters({name: _start(getattr(cfg, name)) for name in RULES})
+    except HyperparameterError as error:
+        return f"--{error.name.replace('_', '-')}: {error}"
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
     if cfg.algo != "rl_lstm" and cfg.context:
