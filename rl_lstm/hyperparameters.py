@@ -82,11 +82,12 @@ def check_hyperparameters(settings: Mapping[str, Any]) -> None:
     context = settings.get("context")
     if context and longest is not None and context > longest:
         raise HyperparameterError("context", context, f"must be 0..seq_len (here {longest})")
-    if n_steps is not None and settings.get("n_envs") and settings.get("batch_size"):
-        rollout = n_steps * settings["n_envs"]
-        if settings["batch_size"] > rollout:
-            raise HyperparameterError(
-                "batch_size",
-                settings["batch_size"],
-                f"must be at most the rollout's n_steps * n_envs = {rollout}",
-            )
+
+
+def minibatch_problem(n_steps: int, n_envs: int, batch_size: int) -> str | None:
+    """Why a ``batch_size`` larger than the rollout is worth a word, or None: SB3 then trains on
+    the whole rollout as one minibatch, which the command line refuses and the library warns of."""
+    rollout = n_steps * n_envs
+    if batch_size <= rollout:
+        return None
+    return f"batch_size={batch_size} is more than the rollout's n_steps * n_envs = {rollout}"

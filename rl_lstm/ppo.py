@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -19,7 +20,7 @@ from rl_lstm import checkpoint
 from rl_lstm.buffer import SequenceRolloutBuffer
 from rl_lstm.checkpoint import TrainingProgress
 from rl_lstm.gate_init import GateInit
-from rl_lstm.hyperparameters import check_hyperparameters
+from rl_lstm.hyperparameters import check_hyperparameters, minibatch_problem
 from rl_lstm.inspection import memory_horizon
 from rl_lstm.memory import MemoryMode, StateResetRule
 from rl_lstm.policies import (
@@ -224,9 +225,8 @@ class RecurrentPPO(OnPolicyAlgorithm):
         progress_bar: bool = False,
     ) -> tuple[int, BaseCallback]:
         # Checked here, not at construction: a model may be loaded into fewer envs to act.
-        check_hyperparameters(
-            {"n_steps": self.n_steps, "batch_size": self.batch_size, "n_envs": self.n_envs}
-        )
+        if too_large := minibatch_problem(self.n_steps, self.n_envs, self.batch_size):
+            warnings.warn(f"{too_large}: each minibatch is the whole rollout", stacklevel=4)
         env_will_reset = reset_num_timesteps or self._last_obs is None
         total_timesteps, callback = super()._setup_learn(
             total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar

@@ -257,14 +257,14 @@ def test_constructor_names_the_bad_hyperparameter():
         RecurrentPPO("MlpLstmPolicy", "CartPole-v1", clip_range=float("nan"))
 
 
-def test_a_minibatch_larger_than_the_rollout_is_refused_when_learning_starts(tmp_path):
+def test_a_minibatch_larger_than_the_rollout_trains_on_the_whole_rollout_with_a_warning(tmp_path):
     model = RecurrentPPO("MlpLstmPolicy", "CartPole-v1", n_envs=2, n_steps=8, batch_size=16)
     model.save(tmp_path / "model.zip")
-    # Loaded into one env it can still act; learning there would need a smaller batch_size.
+    # As in SB3: loaded into one env, each minibatch is the whole 8-step rollout.
     loaded = RecurrentPPO.load(tmp_path / "model.zip", env=make_vec_env("CartPole-v1"))
-    loaded.predict(loaded.env.reset())
-    with pytest.raises(ValueError, match=r"batch_size=16 is invalid: .* n_steps \* n_envs = 8"):
-        loaded.learn(8)
+    with pytest.warns(UserWarning, match=r"batch_size=16 is more than .* n_steps \* n_envs = 8"):
+        loaded.learn(16)
+    assert loaded.training_progress().n_updates == 2 * loaded.n_epochs
 
 
 def test_unsupported_spaces_are_named():

@@ -145,7 +145,8 @@ def test_without_check_a_combination_that_cannot_work_is_left_to_the_caller():
     config = parse_args(words, check=False).config
     assert (
         config.batch_size == 64
-        and "must be at most the rollout's n_steps * n_envs = 8" in config_problem(config)
+        and config_problem(config)
+        == "--batch-size: batch_size=64 is more than the rollout's n_steps * n_envs = 8"
     )
 
 

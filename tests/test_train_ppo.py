@@ -190,7 +190,7 @@ def test_help_shows_the_preset_and_env_options():
         (["--env", "TMaze-v0", "--gamma", "1.5"], "argument --gamma: '1.5' is invalid"),
         (
             ["--env", "TMaze-v0", "--n-envs", "1", "--n-steps", "8"],
-            "--batch-size: batch_size=256 is invalid",
+            "--batch-size: batch_size=256 is more than the rollout",
         ),
         (["--env", "TMaze-v0", "--algo", "ppo", "--memory", "trial"], "needs --algo rl_lstm"),
         (["--env", "TMaze-v0", "--length", "0"], "TMaze-v0 rejects its options"),

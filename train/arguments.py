@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from rl_lstm.gate_init import GateInit
-from rl_lstm.hyperparameters import RULES, HyperparameterError, check_hyperparameters, problem
+from rl_lstm.hyperparameters import (
+    RULES,
+    HyperparameterError,
+    check_hyperparameters,
+    minibatch_problem,
+    problem,
+)
 from rl_lstm.memory import MemoryMode
 from train.config import ACTIVATIONS, ALGOS, RESUMABLE_FIELDS, TrainConfig, schedule_start
 from train.env_factory import check_env, env_options, option_help, resolve_env_id
@@ -285,6 +291,8 @@ def config_problem(cfg: TrainConfig) -> str | None:
         check_hyperparameters({name: _start(getattr(cfg, name)) for name in RULES})
     except HyperparameterError as error:
         return f"--{error.name.replace('_', '-')}: {error}"
+    if too_large := minibatch_problem(cfg.n_steps, cfg.n_envs, cfg.batch_size):
+        return f"--batch-size: {too_large}"
     if cfg.algo != "rl_lstm" and cfg.memory != "episode":
         return f"--memory {cfg.memory} needs --algo rl_lstm ({cfg.algo} zeroes it every episode)"
     if cfg.algo != "rl_lstm" and cfg.context:
