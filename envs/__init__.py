@@ -43,8 +43,9 @@ __all__ = [
 # id -> (entry point, keyword arguments, max_episode_steps or None when the env ends episodes)
 TASKS: dict[str, tuple[str, dict[str, Any], int | None]] = {
     "TMaze-v0": ("envs.tmaze:TMazeEnv", {"length": 10}, None),
-    "TMaze-Long-v0": ("envs.tmaze:TMazeEnv", {"length": 100}, None),
-    "TMaze-VeryLong-v0": ("envs.tmaze:TMazeEnv", {"length": 1000}, None),
+    # The long corridors charge for lagging: a random walk would never reach their junction.
+    "TMaze-Long-v0": ("envs.tmaze:TMazeEnv", {"length": 100, "lag_penalty": True}, None),
+    "TMaze-VeryLong-v0": ("envs.tmaze:TMazeEnv", {"length": 1000, "lag_penalty": True}, None),
     "TMaze-Passive-v0": ("envs.tmaze:TMazeEnv", {"length": 100, "passive": True}, None),
     "MemoryChain-v0": ("envs.memory_chain:MemoryChainEnv", {"length": 30}, None),
     **{

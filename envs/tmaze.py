@@ -23,10 +23,15 @@ class TMazeEnv(TextOrImageRender, gym.Env):
     The agent starts at cell 0 of a corridor; the junction of the T is cell ``length``. Only at
     cell 0 does it see the cue saying whether the north or the south arm pays.
 
+    With ``lag_penalty=True`` every step that leaves the agent behind the direct walk (one cell
+    east per step) costs ``1 / length``: an exploration aid, so that the way down the corridor is
+    learned from immediate rewards at any length, while the memoryless and perfect scores stay
+    those of Bakker's maze. A random walk never reaches the junction of a 100-cell corridor
+    within its time limit, so without the aid a long maze fails before memory is tested.
+
     With ``passive=True`` it is the passive T-maze of Ni et al. (2023), which tests memory
-    alone: the episode lasts exactly ``length + 1`` steps (walk the corridor, then turn), and
-    every step that leaves the agent behind that schedule costs ``1 / length``, so the way
-    down the corridor is learned from immediate rewards at any length.
+    alone: the episode lasts exactly ``length + 1`` steps (walk the corridor, then turn), with
+    the lag penalty.
 
     - Observation: ``Discrete(4)``: 0 cue "north pays", 1 cue "south pays", 2 corridor,
       3 junction.
@@ -37,21 +42,28 @@ class TMazeEnv(TextOrImageRender, gym.Env):
       (passive: ``length + 1``; the env keeps this limit itself, so it scales with ``length``
       passed to ``gym.make``).
     - Scores: memoryless 0.5 (always the same arm); perfect memory 1.0 in ``length + 1`` steps.
-      Passive: the same, and a random walk scores below 0 (penalties).
+      With the lag penalty: the same, and a random walk scores below 0.
 
     :param length: cells from the cue to the junction: how long the cue must be remembered
     :param passive: the passive T-maze of Ni et al. (2023): fixed length, penalties for lagging
+    :param lag_penalty: charge 1/length for each step behind the direct walk (exploration aid)
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}
 
     def __init__(
-        self, length: int = 10, passive: bool = False, render_mode: str | None = None
+        self,
+        length: int = 10,
+        passive: bool = False,
+        lag_penalty: bool = False,
+        render_mode: str | None = None,
     ) -> None:
         self.length = check_int("length", length, 1)
-        if not isinstance(passive, bool):
-            raise ValueError(f"passive must be True or False, got {passive!r}")
+        for name, value in (("passive", passive), ("lag_penalty", lag_penalty)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
         self.passive = passive
+        self.lag_penalty = lag_penalty or passive
         self.max_steps = self.length + 1 if passive else 2 * self.length + 8
         self.observation_space = spaces.Discrete(4)
         self.action_space = spaces.Discrete(4)
@@ -81,7 +93,7 @@ class TMazeEnv(TextOrImageRender, gym.Env):
             terminated = True
             reward = 1.0 if (action == NORTH) == self._north_pays else 0.0
         truncated = not terminated and self._steps >= self.max_steps
-        if self.passive and not (terminated or truncated) and self._position < self._steps:
+        if self.lag_penalty and not (terminated or truncated) and self._position < self._steps:
             reward = -1.0 / self.length  # behind the walk that reaches the junction in time
         return self._observation(), reward, terminated, truncated, {}
 

@@ -139,3 +139,27 @@ def test_passive_is_registered_as_long_corridor_and_bad_flag_is_rejected():
     assert gym.make("TMaze-Passive-v0").unwrapped.max_steps == 101
     with pytest.raises(ValueError, match=r"passive must be True or False, got 'yes'"):
         TMazeEnv(length=10, passive="yes")
+    with pytest.raises(ValueError, match=r"lag_penalty must be True or False, got 1"):
+        TMazeEnv(length=10, lag_penalty=1)
+
+
+@pytest.mark.parametrize("env_id", ["TMaze-Long-v0", "TMaze-VeryLong-v0"])
+def test_long_corridors_charge_for_lagging_without_changing_the_scores(env_id):
+    env = gym.make(env_id)
+    length = env.unwrapped.length
+    assert mean_episode_return(env, CueOracle(), episodes=5, seed=0) == 1.0
+    score = mean_episode_return(env, Memoryless(), episodes=200, seed=0)
+    assert score == pytest.approx(0.5, abs=0.15)  # binomial std 0.035
+    # Behind the direct walk from step 2 on: each later step costs 1/length, up to the time
+    # limit of the active maze (2 * length + 8 steps), not the passive one's length + 1.
+    env.reset(seed=0)
+    dawdler, rewards, done = Dawdler(), [], False
+    dawdler.reset(None, {})
+    while not done:
+        _, reward, terminated, truncated, _ = env.step(dawdler(None))
+        rewards.append(reward)
+        done = terminated or truncated
+    assert rewards == [0.0] + [-1.0 / length] * (2 * length + 6) + [0.0]
+    plain = gym.make(env_id, lag_penalty=False)
+    plain.reset(seed=0)
+    assert plain.step(1)[1] == 0.0  # Bakker's maze: lagging is free

@@ -189,9 +189,9 @@ def test_a_boolean_flag_alone_means_true_even_before_another_flag():
 
 
 def test_the_envs_constructor_arguments_become_flags_with_the_registered_defaults():
-    assert TMAZE.env_kwargs == {"length": 10, "passive": False}
+    assert TMAZE.env_kwargs == {"length": 10, "passive": False, "lag_penalty": False}
     longer = parse_args(["--env", "TMaze-v0", "--length", "25", "--passive"]).config
-    assert longer.env_kwargs == {"length": 25, "passive": True}
+    assert longer.env_kwargs == {"length": 25, "passive": True, "lag_penalty": False}
     bandit = parse_args(["--env", "TrialBandit-5arm-v0", "--episodes-per-trial", "3"]).config
     assert bandit.env_kwargs == {"num_arms": 5, "episodes_per_trial": 3}
 
@@ -331,7 +331,10 @@ def saved_run(tmp_path) -> RunDir:
 
 def test_resume_takes_the_saved_config_as_it_is_from_the_run_or_a_checkpoint(saved_run):
     saved = TrainConfig.load(saved_run.config)
-    assert (saved.env_kwargs, saved.n_steps) == ({"length": 20, "passive": False}, 96)
+    assert (saved.env_kwargs, saved.n_steps) == (
+        {"length": 20, "passive": False, "lag_penalty": False},
+        96,
+    )
     for path in (saved_run.path, saved_run.latest):
         arguments = parse_args(["--resume", str(path)])
         assert arguments.resume == saved_run
@@ -369,7 +372,9 @@ def test_a_run_saved_without_an_env_option_resumes_with_the_envs_default(saved_r
     dataclasses.replace(saved, env_kwargs={}).save(saved_run.config)
     for flags in ([], ["--length", "10"]):
         config = parse_args(["--resume", str(saved_run.path), *flags]).config
-        assert config == dataclasses.replace(saved, env_kwargs={"length": 10, "passive": False})
+        assert config == dataclasses.replace(
+            saved, env_kwargs={"length": 10, "passive": False, "lag_penalty": False}
+        )
 
 
 def test_resuming_a_path_outside_any_run_is_a_usage_error(tmp_path):

@@ -59,7 +59,11 @@ def test_resolve_known_ids_and_explain_unknown_ones():
 
 
 def test_env_options_are_the_constructor_arguments_as_registered():
-    assert env_options(resolve_env_id("TMaze-Long-v0")) == {"length": 100, "passive": False}
+    assert env_options(resolve_env_id("TMaze-Long-v0")) == {
+        "length": 100,
+        "passive": False,
+        "lag_penalty": True,
+    }
     assert env_options(resolve_env_id("TrialBandit-5arm-v0")) == {
         "num_arms": 5,
         "episodes_per_trial": 10,
@@ -255,6 +259,7 @@ def test_option_help_reads_sphinx_params_and_google_args():
     assert option_help(gym.spec("TMaze-v0")) == {
         "length": "cells from the cue to the junction: how long the cue must be remembered",
         "passive": "the passive T-maze of Ni et al. (2023): fixed length, penalties for lagging",
+        "lag_penalty": "charge 1/length for each step behind the direct walk (exploration aid)",
     }
     spec = EnvSpec("GoogleStyle-v0", entry_point=GoogleStyleEnv)
     described = {"size": "cells on a side", "noisy": "whether observations are noisy"}

@@ -121,7 +121,7 @@ def test_run_directory_holds_config_checkpoints_metrics_and_videos(tracked):
     assert run.name.startswith(f"TMaze-v0__{ALGO}__0__")
     config = json.loads((run / "config.json").read_text())
     assert config["env"] == "TMaze-v0" and config["algo"] == ALGO and config["n_steps"] == 64
-    assert config["env_kwargs"] == {"length": 10, "passive": False}
+    assert config["env_kwargs"] == {"length": 10, "passive": False, "lag_penalty": False}
     assert (run / "checkpoints" / "latest.zip").is_file()
     assert (run / "checkpoints" / "best.zip").is_file()
     metrics = pd.read_csv(run / "metrics.csv")
