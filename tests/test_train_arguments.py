@@ -70,7 +70,7 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
     "frame_stack": (["--frame-stack", "2"], {"frame_stack": 2}),
     "eval_freq": (["--eval-freq", "100"], {"eval_freq": 100}),
     "eval_episodes": (["--eval-episodes", "3"], {"eval_episodes": 3}),
-    "algo": (["--algo", "sb3-contrib"], {"algo": "sb3-contrib"}),
+    "algo": (["--algo", "sb3-contrib"], {"algo": "sb3-contrib", "gate_init": "sb3"}),
     "exp_name": (["--exp-name", "ablation"], {"exp_name": "ablation"}),
     "seed": (["--seed", "7"], {"seed": 7}),
     "device": (["--device", "cpu"], {"device": "cpu"}),

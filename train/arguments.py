@@ -371,10 +371,10 @@ def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Argumen
     env_kwargs = {key[4:]: args.pop(key) for key in list(args) if key.startswith("env:")}
     runs_parent, _ = args.pop("run_dir"), args.pop("resume")
     cfg = dataclasses.replace(base, env_kwargs=env_kwargs, **args)
+    if resume:  # first: a resumed run cannot change, whatever else is wrong with the change
+        _refuse_changes(base, cfg, resume)
     if check and (problem := config_problem(cfg)):
         parser.error(problem)
-    if resume:
-        _refuse_changes(base, cfg, resume)
     check_env(cfg.env, cfg.env_kwargs, cfg.capture_video, stacking=bool(cfg.stacked_frames))
     # Parsed again without defaults, what remains is what the command line set.
     given = frozenset(vars(_build_parser(base, env_defaults, defaults=False).parse_args(argv)))

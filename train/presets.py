@@ -94,8 +94,8 @@ PRESETS: dict[str, dict] = {
     ),
     "MaskedPendulum-v0": _MASKED_PENDULUM,
     "TMaze-v0": dict(
-        total_timesteps=100_000, n_steps=64, learning_rate=1e-3, ent_coef=0.01,
-        lstm_hidden_size=32, eval_freq=5_000,
+        total_timesteps=100_000, n_steps=64, n_epochs=10, learning_rate=1e-3, ent_coef=0.01,
+        lstm_hidden_size=32, gate_init="chrono", eval_freq=5_000,
     ),
     "TMaze-Long-v0": dict(
         total_timesteps=500_000, n_steps=256, batch_size=512, learning_rate=5e-4, gamma=0.995,
