@@ -119,17 +119,21 @@ def test_passive_oracle_scores_one_and_memoryless_one_half(length):
     assert score == pytest.approx(0.5, abs=0.1)  # binomial std 0.025
 
 
-def test_passive_penalises_each_step_behind_schedule_and_ends_in_time():
-    length = 10
-    env = gym.make("TMaze-Passive-v0", length=length)
+def dawdler_episode(env) -> tuple[list[float], bool, bool]:
+    """The rewards of one Dawdler episode, and whether it was terminated and truncated."""
     env.reset(seed=0)
-    rewards, done, steps = [], False, 0
-    dawdler = Dawdler()
+    dawdler, rewards, terminated, truncated = Dawdler(), [], False, False
     dawdler.reset(None, {})
-    while not done:
+    while not (terminated or truncated):
         _, reward, terminated, truncated, _ = env.step(dawdler(None))
         rewards.append(reward)
-        done, steps = terminated or truncated, steps + 1
+    return rewards, terminated, truncated
+
+
+def test_passive_penalises_each_step_behind_schedule_and_ends_in_time():
+    length = 10
+    rewards, terminated, truncated = dawdler_episode(gym.make("TMaze-Passive-v0", length=length))
+    steps = len(rewards)
     assert truncated and not terminated and steps == length + 1
     # behind from step 2 on (positions 1, 0, 1, 0, ...); the last step is the time limit
     assert rewards == [0.0] + [-1.0 / length] * (length - 1) + [0.0]
@@ -152,13 +156,7 @@ def test_long_corridors_charge_for_lagging_without_changing_the_scores(env_id):
     assert score == pytest.approx(0.5, abs=0.15)  # binomial std 0.035
     # Behind the direct walk from step 2 on: each later step costs 1/length, up to the time
     # limit of the active maze (2 * length + 8 steps), not the passive one's length + 1.
-    env.reset(seed=0)
-    dawdler, rewards, done = Dawdler(), [], False
-    dawdler.reset(None, {})
-    while not done:
-        _, reward, terminated, truncated, _ = env.step(dawdler(None))
-        rewards.append(reward)
-        done = terminated or truncated
+    rewards, _, _ = dawdler_episode(env)
     assert rewards == [0.0] + [-1.0 / length] * (2 * length + 6) + [0.0]
     plain = gym.make(env_id, lag_penalty=False)
     plain.reset(seed=0)
