@@ -309,6 +309,7 @@ OTHER_IDS = {
     "popgym:popgym-AutoencodeEasy-v0": "observation space Tuple is flattened to a Box",
     "popgym:popgym-CountRecallEasy-v0": None,  # MultiDiscrete observations
     "popgym:popgym-BattleshipEasy-v0": None,  # MultiDiscrete actions
+    "popgym:popgym-LabyrinthEscapeEasy-v0": None,  # needs popgym's navigation extra (mazelib)
     "minigrid:MiniGrid-MemoryS7-v0": "observation entries 'mission' (MissionSpace) cannot be read",
     "CartPole-v1": None,
     "Pendulum-v1": None,  # Box actions
