@@ -38,9 +38,10 @@ class TMazeEnv(TextOrImageRender, gym.Env):
     - Action: ``Discrete(4)``: 0 east (towards the junction), 1 west, 2 north, 3 south. Moving
       into a wall leaves the agent where it is.
     - Reward: +1 for taking the arm the cue named at the junction, 0 for the other arm.
-    - Episode end: terminated when an arm is taken; truncated after ``2 * length + 8`` steps
-      (passive: ``length + 1``; the env keeps this limit itself, so it scales with ``length``
-      passed to ``gym.make``).
+    - Episode end: terminated when an arm is taken, or with reward 0 after ``2 * length + 8``
+      steps (passive: ``length + 1``; the env keeps this limit itself, so it scales with
+      ``length`` passed to ``gym.make``). The deadline is part of the task, so it terminates:
+      a truncation would let PPO bootstrap the value of the junction and pay a dawdler for it.
     - Scores: memoryless 0.5 (always the same arm); perfect memory 1.0 in ``length + 1`` steps.
       With the lag penalty: the same, and a random walk scores below 0.
 
@@ -92,10 +93,10 @@ class TMazeEnv(TextOrImageRender, gym.Env):
             self._arm_taken = int(action)
             terminated = True
             reward = 1.0 if (action == NORTH) == self._north_pays else 0.0
-        truncated = not terminated and self._steps >= self.max_steps
-        if self.lag_penalty and not (terminated or truncated) and self._position < self._steps:
+        too_late = not terminated and self._steps >= self.max_steps
+        if self.lag_penalty and not (terminated or too_late) and self._position < self._steps:
             reward = -1.0 / self.length  # behind the walk that reaches the junction in time
-        return self._observation(), reward, terminated, truncated, {}
+        return self._observation(), reward, terminated or too_late, False, {}
 
     def _observation(self) -> int:
         if self._position == 0:
