@@ -83,6 +83,17 @@ _MEMORY_MAZE = dict(
     eval_freq=100_000,
 )
 _CARDS = dict(n_envs=16, batch_size=512, learning_rate=5e-4, ent_coef=0.01, eval_freq=50_000)
+# Each answer is rewarded at once: a short discount keeps the later answers' rewards out of
+# its advantage (with gamma 0.99 CountRecall-Easy stayed near 0.55, with 0.5 it reached 0.96).
+_SHORT_CARDS = dict(
+    _CARDS,
+    total_timesteps=1_000_000,
+    n_steps=64,
+    batch_size=256,
+    n_epochs=10,
+    learning_rate="lin_1e-3",
+    gamma=0.5,
+)
 _LARGE_MEMORY_MAZE = dict(_MEMORY_MAZE, n_steps=512, batch_size=2048)
 PRESETS: dict[str, dict] = {
     "CartPole-v1": dict(total_timesteps=100_000, n_steps=32, n_epochs=10, learning_rate="lin_1e-3"),
@@ -126,9 +137,9 @@ PRESETS: dict[str, dict] = {
     ),
     "RepeatPrevious-Easy-v0": dict(_CARDS, total_timesteps=500_000, n_steps=64, batch_size=256),
     "RepeatPrevious-Hard-v0": dict(_CARDS, total_timesteps=2_000_000, gamma=0.995),
-    "CountRecall-Easy-v0": dict(_CARDS, total_timesteps=1_000_000, n_steps=64, batch_size=256),
+    "CountRecall-Easy-v0": _SHORT_CARDS,
     "CountRecall-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
-    "Simon-Easy-v0": dict(_CARDS, total_timesteps=1_000_000, n_steps=64, batch_size=256),
+    "Simon-Easy-v0": _SHORT_CARDS,
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
