@@ -109,7 +109,7 @@ PRESETS: dict[str, dict] = {
         lstm_hidden_size=32, gate_init="chrono", eval_freq=5_000,
     ),
     "TMaze-Long-v0": dict(
-        total_timesteps=500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
+        total_timesteps=1_500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
         gamma=0.995, ent_coef=0.01, lstm_hidden_size=64, gate_init="chrono", eval_freq=25_000,
     ),
     "TMaze-VeryLong-v0": dict(
@@ -140,7 +140,8 @@ PRESETS: dict[str, dict] = {
     "Simon-Easy-v0": _SHORT_CARDS,
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
-        n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
+        n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400,
+        learning_rate="lin_1e-3",
         ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=100_000,
         eval_episodes=2_000,  # 200 trials: the trial total's standard error about 0.1
     ),
