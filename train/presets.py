@@ -140,8 +140,7 @@ PRESETS: dict[str, dict] = {
     "Simon-Easy-v0": _SHORT_CARDS,
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
-        n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400,
-        learning_rate="lin_1e-3",
+        n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
         ent_coef=0.01, lstm_hidden_size=48, memory="trial", eval_freq=100_000,
         eval_episodes=2_000,  # 200 trials: the trial total's standard error about 0.1
     ),
