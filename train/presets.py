@@ -85,7 +85,7 @@ _MEMORY_MAZE = dict(
 _CARDS = dict(n_envs=16, batch_size=512, learning_rate=5e-4, ent_coef=0.01, eval_freq=50_000)
 # Each answer is rewarded at once: a short discount keeps the later answers' rewards out of
 # its advantage (with gamma 0.99 CountRecall-Easy stayed near 0.55, with 0.5 it reached 0.96).
-_SHORT_CARDS = dict(
+_SHORT_DISCOUNT_CARDS = dict(
     _CARDS,
     total_timesteps=1_000_000,
     n_steps=64,
@@ -135,9 +135,9 @@ PRESETS: dict[str, dict] = {
     ),
     "RepeatPrevious-Easy-v0": dict(_CARDS, total_timesteps=500_000, n_steps=64, batch_size=256),
     "RepeatPrevious-Hard-v0": dict(_CARDS, total_timesteps=2_000_000, gamma=0.995),
-    "CountRecall-Easy-v0": _SHORT_CARDS,
+    "CountRecall-Easy-v0": _SHORT_DISCOUNT_CARDS,
     "CountRecall-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
-    "Simon-Easy-v0": _SHORT_CARDS,
+    "Simon-Easy-v0": _SHORT_DISCOUNT_CARDS,
     "Simon-Hard-v0": dict(_CARDS, total_timesteps=3_000_000, lstm_hidden_size=256),
     "TrialBandit-5arm-v0": dict(
         n_envs=16, total_timesteps=1_000_000, n_steps=100, batch_size=400, learning_rate=1e-3,
