@@ -122,6 +122,17 @@ def test_the_suite_trains_tabulates_and_skips_or_resumes_what_is_done(tmp_path, 
     assert again.count("skipped") == 2 and "training" not in again
     assert run_dirs(tmp_path) == runs and (tmp_path / "suite.md").read_text() == table
 
+    # A run made with other settings (an older preset, say) is not reused: it is trained anew.
+    ppo_run = RunDir(runs[0])
+    config = json.loads(ppo_run.config.read_text())
+    ppo_run.config.write_text(json.dumps({**config, "gamma": 0.9}))
+    changed = run_suite(capsys, tmp_path, "--algos", "ppo")
+    assert f"note: {runs[0]} is not reused: made with other settings (gamma 0.9, now 0.99)" in (
+        changed
+    )
+    assert changed.count(": training") == 1 and len(run_dirs(tmp_path)) == 3
+    runs = run_dirs(tmp_path)
+
     # One more seed: only that run is trained.
     more = run_suite(capsys, tmp_path, "--algos", "rl_lstm", "--seeds", "2")
     assert more.count("skipped") == 1 and more.count(": training") == 1
@@ -136,7 +147,7 @@ def test_the_suite_trains_tabulates_and_skips_or_resumes_what_is_done(tmp_path, 
         capsys, tmp_path, "--algos", "rl_lstm", "--seeds", "2", "--total-timesteps", "1024"
     )
     assert f"resuming {new} at step 512" in resumed
-    assert len(run_dirs(tmp_path)) == 4  # and seed 0 at 1024 steps is a new run
+    assert len(run_dirs(tmp_path)) == 5  # and seed 0 at 1024 steps is a new run
     assert suite.result_of(run).steps == 1024
 
 

@@ -317,12 +317,9 @@ def config_problem(cfg: TrainConfig) -> str | None:
     return None
 
 
-def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
-    if (saved.env, saved.algo) != (cfg.env, cfg.algo):
-        raise UsageError(
-            f"{run.path} is a run of --env {saved.env} --algo {saved.algo}; it cannot be resumed "
-            f"as --env {cfg.env} --algo {cfg.algo}: start a new run instead"
-        )
+def changed_settings(saved: TrainConfig, cfg: TrainConfig) -> list[tuple[str, Any, Any]]:
+    """``(name, saved value, new value)`` of each setting in which ``cfg`` differs from
+    ``saved``, leaving out those a resumed run may change (``RESUMABLE_FIELDS``)."""
     settings = [
         (field.name, getattr(saved, field.name), getattr(cfg, field.name))
         for field in dataclasses.fields(TrainConfig)
@@ -330,12 +327,21 @@ def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
     ]
     # Each env option is a flag of its own; the parser gives every one of the env's options.
     settings += [(name, saved.env_kwargs.get(name), new) for name, new in cfg.env_kwargs.items()]
-    for name, old, new in settings:
-        if old != new:
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(
-                f"{flag} cannot change when resuming {run.path} (it was {old!r}, now {new!r})"
-            )
+    return [(name, old, new) for name, old, new in settings if old != new]
+
+
+def _refuse_changes(saved: TrainConfig, cfg: TrainConfig, run: RunDir) -> None:
+    if (saved.env, saved.algo) != (cfg.env, cfg.algo):
+        raise UsageError(
+            f"{run.path} is a run of --env {saved.env} --algo {saved.algo}; it cannot be resumed "
+            f"as --env {cfg.env} --algo {cfg.algo}: start a new run instead"
+        )
+    if changes := changed_settings(saved, cfg):
+        name, old, new = changes[0]
+        flag = "--" + name.replace("_", "-")
+        raise UsageError(
+            f"{flag} cannot change when resuming {run.path} (it was {old!r}, now {new!r})"
+        )
 
 
 def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Arguments:

@@ -2,10 +2,11 @@
 baselines at the same budget and settings, over seeds.
 
 Each run is an ordinary `train.ppo` run directory under ``--run-dir``; a run already finished
-there (same env, algorithm, seed and budget) is skipped and an unfinished one resumed, so the
-command picks up a partly done table. For each task and algorithm the table gives the final
-deterministic evaluation return, its place from the task's memoryless score (0) to perfect
-memory (1) on each seed, the steps and the wall time; learning curves come from train.compare.
+there (same env, algorithm, seed, budget and settings) is skipped and an unfinished one
+resumed, so the command picks up a partly done table; a run of an older preset is not reused.
+For each task and algorithm the table gives the final deterministic evaluation return, its
+place from the task's memoryless score (0) to perfect memory (1) on each seed, the steps and
+the wall time; learning curves come from train.compare.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ import pandas as pd
 import envs
 from envs.scoring import REFERENCE_SCORES
 from train import compare, ppo
+from train.arguments import changed_settings, parse_args
 from train.config import ALGOS, TrainConfig
 from train.env_factory import resolve_env_id
 from train.errors import UsageError, exits_on_usage_error
@@ -107,14 +110,41 @@ def result_of(run: RunDir) -> Result | None:
     return Result(run, evaluation[1], evaluation[0], seconds)
 
 
-def runs_of(root: Path, task: str, algo: str, seed: int, budget: int) -> list[RunDir]:
-    """Run directories under ``root`` of this task, algorithm, seed and budget, oldest first."""
+def new_run_config(
+    task: str, algo: str, seed: int, budget: int, settings: Sequence[str] = ()
+) -> TrainConfig | None:
+    """The config `train.ppo` gives a new run of this task, algorithm, seed and budget with the
+    flags ``settings`` (and today's preset); None where it refuses them (it says why when run)."""
+    argv = ["--env", task, "--algo", algo, "--seed", str(seed), "--total-timesteps", str(budget)]
+    try:
+        return parse_args([*argv, *settings], check=False).config
+    except (SystemExit, UsageError):
+        return None
+
+
+def runs_and_changes(
+    root: Path, task: str, algo: str, seed: int, budget: int, settings: Sequence[str] = ()
+) -> list[tuple[RunDir, list[tuple[str, Any, Any]]]]:
+    """Run directories under ``root`` of this task, algorithm, seed and budget, oldest first,
+    each with the settings in which it differs from a new run's (see :func:`new_run_config`)."""
+    expected = new_run_config(task, algo, seed, budget, settings)
     found = []
     for config in sorted(root.glob("*/config.json")):
         cfg = TrainConfig.load(config)
-        if (cfg.env, cfg.algo, cfg.seed, cfg.total_timesteps) == (task, algo, seed, budget):
-            found.append(RunDir(config.parent))
+        if expected and (cfg.env, cfg.algo, cfg.seed, cfg.total_timesteps) == (
+            expected.env, expected.algo, seed, budget
+        ):  # fmt: skip
+            found.append((RunDir(config.parent), changed_settings(cfg, expected)))
     return found
+
+
+def runs_of(
+    root: Path, task: str, algo: str, seed: int, budget: int, settings: Sequence[str] = ()
+) -> list[RunDir]:
+    """Run directories under ``root`` of this task, algorithm, seed and budget made with the
+    settings a new run gets now, oldest first: a run of an older preset is not reused."""
+    found = runs_and_changes(root, task, algo, seed, budget, settings)
+    return [run for run, changes in found if not changes]
 
 
 def train_once(
@@ -129,7 +159,8 @@ def train_once(
     """Finish this run: resume the unfinished run of it that has a checkpoint, else start one
     with the `train.ppo` flags ``settings`` (a resumed run keeps its own); return train.ppo's
     exit code."""
-    resumable = [run for run in runs_of(root, task, algo, seed, budget) if run.latest.is_file()]
+    runs = runs_of(root, task, algo, seed, budget, settings)
+    resumable = [run for run in runs if run.latest.is_file()]
     if resumable:
         argv = ["--resume", str(resumable[-1].path)]
     else:
@@ -158,7 +189,11 @@ def finished_run(
 ) -> Result | None:
     """The run's result: skipped when a finished one is under ``root``, else trained (or
     resumed) with :func:`train_once`; None when training failed. Raises :class:`Stopped`."""
-    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+    for run, changes in runs_and_changes(root, task, algo, seed, budget, settings):
+        if changes:
+            differences = ", ".join(f"{name} {old!r}, now {new!r}" for name, old, new in changes)
+            print(f"note: {run.path} is not reused: made with other settings ({differences})")
+    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget, settings)) if r]
     if finished:
         print(f"{label}: done in {finished[0].run.path}, skipped")
         return finished[0]
@@ -167,7 +202,7 @@ def finished_run(
     if code == INTERRUPTED:
         print(f"\nstopped at {label}; run the same command again to go on")
         raise Stopped(label)
-    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget)) if r]
+    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget, settings)) if r]
     if not finished:
         print(f"{label}: failed (exit code {code}), left out of the table")
         return None
