@@ -109,8 +109,9 @@ PRESETS: dict[str, dict] = {
         lstm_hidden_size=32, gate_init="chrono", eval_freq=5_000,
     ),
     "TMaze-Long-v0": dict(
-        total_timesteps=1_500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
-        gamma=0.995, ent_coef=0.01, lstm_hidden_size=64, gate_init="chrono", eval_freq=25_000,
+        total_timesteps=1_500_000, n_steps=256, batch_size=512, n_epochs=10,
+        learning_rate="lin_1e-3", gamma=0.995, ent_coef=0.01, lstm_hidden_size=64,
+        gate_init="chrono", eval_freq=25_000,
     ),
     "TMaze-VeryLong-v0": dict(
         total_timesteps=2_000_000, n_steps=1024, batch_size=2048, gamma=0.999, ent_coef=0.01,
