@@ -118,8 +118,9 @@ PRESETS: dict[str, dict] = {
         lstm_hidden_size=64, eval_freq=100_000,
     ),
     "TMaze-Passive-v0": dict(
-        total_timesteps=500_000, n_steps=256, batch_size=512, n_epochs=10, learning_rate=1e-3,
-        ent_coef=0.01, lstm_hidden_size=64, gate_init="chrono", eval_freq=25_000,
+        total_timesteps=1_500_000, n_steps=256, batch_size=512, n_epochs=10,
+        learning_rate="lin_1e-3", ent_coef=0.01, lstm_hidden_size=64, gate_init="chrono",
+        eval_freq=25_000,
     ),
     "MemoryChain-v0": dict(
         total_timesteps=300_000, n_epochs=10, learning_rate=1e-3, ent_coef=0.01,
