@@ -128,12 +128,12 @@ def runs_and_changes(
     """Run directories under ``root`` of this task, algorithm, seed and budget, oldest first,
     each with the settings in which it differs from a new run's (see :func:`new_run_config`)."""
     expected = new_run_config(task, algo, seed, budget, settings)
+    if expected is None:
+        return []
     found = []
     for config in sorted(root.glob("*/config.json")):
         cfg = TrainConfig.load(config)
-        if expected and (cfg.env, cfg.algo, cfg.seed, cfg.total_timesteps) == (
-            expected.env, expected.algo, seed, budget
-        ):  # fmt: skip
+        if (cfg.env, cfg.algo, cfg.seed, cfg.total_timesteps) == (task, algo, seed, budget):
             found.append((RunDir(config.parent), changed_settings(cfg, expected)))
     return found
 
@@ -189,11 +189,14 @@ def finished_run(
 ) -> Result | None:
     """The run's result: skipped when a finished one is under ``root``, else trained (or
     resumed) with :func:`train_once`; None when training failed. Raises :class:`Stopped`."""
+    current = []
     for run, changes in runs_and_changes(root, task, algo, seed, budget, settings):
         if changes:
             differences = ", ".join(f"{name} {old!r}, now {new!r}" for name, old, new in changes)
             print(f"note: {run.path} is not reused: made with other settings ({differences})")
-    finished = [r for r in map(result_of, runs_of(root, task, algo, seed, budget, settings)) if r]
+        else:
+            current.append(run)
+    finished = [r for r in map(result_of, current) if r]
     if finished:
         print(f"{label}: done in {finished[0].run.path}, skipped")
         return finished[0]
