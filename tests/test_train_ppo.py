@@ -314,6 +314,10 @@ OTHER_IDS = {
     "CartPole-v1": None,
     "Pendulum-v1": None,  # Box actions
 }
+# The baselines on MultiDiscrete observations, whose size SB3 reports as a numpy int.
+OTHER_ALGOS = {"popgym:popgym-CountRecallEasy-v0": ["sb3-contrib", "ppo"]}
+OTHER_RUNS = [(env_id, "rl_lstm") for env_id in OTHER_IDS]
+OTHER_RUNS += [(env_id, algo) for env_id, algos in OTHER_ALGOS.items() for algo in algos]
 TINIEST = [
     "--n-envs", "2", "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1",
     "--lstm-hidden-size", "8", "--total-timesteps", "128", "--eval-freq", "1000000",
@@ -348,8 +352,8 @@ def installed(env_id: str) -> bool:
 def other_ids(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("other_ids")
     runs = {
-        f"id{i}": ["--env", env_id, "--run-dir", str(tmp / f"id{i}"), *TINIEST]
-        for i, env_id in enumerate(OTHER_IDS)
+        f"id{i}": ["--env", env_id, "--algo", algo, "--run-dir", str(tmp / f"id{i}"), *TINIEST]
+        for i, (env_id, algo) in enumerate(OTHER_RUNS)
         if installed(env_id)
     }
     result = subprocess.run(
@@ -360,19 +364,20 @@ def other_ids(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     return tmp, json.loads(result.stdout.splitlines()[-1])
 
 
-@pytest.mark.parametrize("env_id", OTHER_IDS)
-def test_third_party_and_gymnasium_ids_train_and_evaluate(other_ids, env_id):
+@pytest.mark.parametrize(("env_id", "algo"), OTHER_RUNS)
+def test_third_party_and_gymnasium_ids_train_and_evaluate(other_ids, env_id, algo):
     if not installed(env_id):
         pytest.skip(f"{env_id.partition(':')[0]} is not installed (rl_lstm[third-party-envs])")
     tmp, codes = other_ids
-    name = f"id{list(OTHER_IDS).index(env_id)}"
+    name = f"id{OTHER_RUNS.index((env_id, algo))}"
     output = (tmp / f"{name}.log").read_text()
     assert codes[name] == 0, output[-3000:]
     assert "Traceback" not in output and "Run finished" in output
     if OTHER_IDS[env_id]:
         assert f"note: {OTHER_IDS[env_id]}" in output
     (run,) = (tmp / name).iterdir()
-    assert json.loads((run / "config.json").read_text())["env"] == env_id
+    config = json.loads((run / "config.json").read_text())
+    assert (config["env"], config["algo"]) == (env_id, algo)
     metrics = pd.read_csv(run / "metrics.csv")
     evaluations = metrics.dropna(subset=["eval/mean_reward"])
     assert evaluations["time/total_timesteps"].tolist() == [128]  # at the end only

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import gymnasium as gym
 import pandas as pd
 import pytest
 
@@ -149,6 +150,37 @@ def test_the_suite_trains_tabulates_and_skips_or_resumes_what_is_done(tmp_path, 
     assert f"resuming {new} at step 512" in resumed
     assert len(run_dirs(tmp_path)) == 5  # and seed 0 at 1024 steps is a new run
     assert suite.result_of(run).steps == 1024
+
+
+class BreaksAtTheFirstStep(gym.Env):
+    observation_space = gym.spaces.Discrete(2)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        raise RuntimeError("this env breaks")
+
+
+def test_a_run_that_raises_is_reported_with_its_traceback_and_the_suite_goes_on(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(gym.registry, "Breaks-v0", gym.envs.registration.EnvSpec(
+        "Breaks-v0", entry_point=BreaksAtTheFirstStep
+    ))  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(["suite", *TINY, "--tasks", "Breaks-v0", "TMaze-v0", "--algos", "ppo",
+                        "--run-dir", str(tmp_path)])  # fmt: skip
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "RuntimeError: this env breaks" in captured.err
+    assert "Breaks-v0 ppo seed 0, 256 steps: failed (exit code 1)" in captured.out
+    assert "1 of 2 runs failed" in captured.out
+    table = (tmp_path / "suite.md").read_text().splitlines()[2:]
+    assert table[0] == "| Breaks-v0 | ppo | 0/1 | - | - | - | - |"
+    assert table[1].startswith("| TMaze-v0 | ppo | 1/1 | ")
 
 
 def test_a_run_that_fails_is_reported_and_left_out_while_the_others_go_on(tmp_path, capsys):

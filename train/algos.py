@@ -17,7 +17,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from rl_lstm.checkpoint import CONFIG_FILE
-from rl_lstm.torch_layers import CombinedExtractor, ImageExtractor
+from rl_lstm.torch_layers import CombinedExtractor, FlattenExtractor, ImageExtractor
 from train.config import ACTIVATIONS, ALGOS, TrainConfig, schedule_start
 from train.errors import UsageError
 from train.presets import preset_for
@@ -45,14 +45,22 @@ def schedule(value: float | str) -> float | LinearSchedule:
     return LinearSchedule(start=schedule_start(value), end=0.0, end_fraction=1.0)
 
 
-def policy_name(cfg: TrainConfig, observation_space: spaces.Space) -> str:
-    """SB3's policy name for the observation space: Mlp, Cnn or MultiInput, with or without LSTM."""
+# rl_lstm's feature extractors, which the other algorithms take too so that all compare on one
+# network: SB3's NatureCNN needs 36 px a side (ours also read MiniGrid's 7x7 view), and SB3's
+# flatten gives MultiDiscrete sizes as numpy ints, which torch's nn.LSTM refuses.
+EXTRACTORS = {"Mlp": FlattenExtractor, "Cnn": ImageExtractor, "MultiInput": CombinedExtractor}
+
+
+def policy_kind(observation_space: spaces.Space) -> str:
+    """The kind of SB3 policy that reads the observation space: Mlp, Cnn or MultiInput."""
     if isinstance(observation_space, spaces.Dict):
-        kind = "MultiInput"
-    elif is_image_space(observation_space):
-        kind = "Cnn"
-    else:
-        kind = "Mlp"
+        return "MultiInput"
+    return "Cnn" if is_image_space(observation_space) else "Mlp"
+
+
+def policy_name(cfg: TrainConfig, observation_space: spaces.Space) -> str:
+    """SB3's policy name for the observation space, with or without LSTM."""
+    kind = policy_kind(observation_space)
     return f"{kind}LstmPolicy" if cfg.recurrent else f"{kind}Policy"
 
 
@@ -123,10 +131,8 @@ def make_model(cfg: TrainConfig, env: VecEnv) -> BaseAlgorithm:
     """A fresh model of ``cfg.algo`` on ``env``."""
     policy = policy_name(cfg, env.observation_space)
     kwargs = model_kwargs(cfg)
-    if cfg.algo != "rl_lstm" and not policy.startswith("Mlp"):
-        # SB3's NatureCNN needs 36 px a side: the others take rl_lstm's image extractors, which
-        # also read smaller images (MiniGrid's 7x7 view), so that all compare on one network.
-        extractor = CombinedExtractor if policy.startswith("MultiInput") else ImageExtractor
+    if cfg.algo != "rl_lstm":
+        extractor = EXTRACTORS[policy_kind(env.observation_space)]
         kwargs["policy_kwargs"]["features_extractor_class"] = extractor
     try:
         return algo_class(cfg.algo)(policy, env, verbose=0, **kwargs)

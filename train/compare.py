@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from train.config import RESUMABLE_FIELDS, TrainConfig
 from train.errors import UsageError, exits_on_usage_error
+from train.metrics_csv import read_metrics
 from train.run_dir import RunDir
 
 STEP, TRAIN_RETURN, EVAL_RETURN = "time/total_timesteps", "rollout/ep_rew_mean", "eval/mean_reward"
@@ -96,11 +97,11 @@ def curves_from_run_dirs(paths: Sequence[Path]) -> list[Curve]:
             runs.append(RunDir.find(path))
     curves = []
     for run in runs:
-        if not run.metrics.is_file():
-            print(f"note: {run.path} has no metrics.csv yet: left out")
+        metrics = read_metrics(run.metrics)
+        if metrics.empty:
+            print(f"note: {run.path} has no metrics yet: left out")
             continue
         cfg = TrainConfig.load(run.config)
-        metrics = pd.read_csv(run.metrics)
         curves.append(
             Curve(
                 env=cfg.env,

@@ -8,11 +8,17 @@ import pandas as pd
 from stable_baselines3.common.logger import CSVOutputFormat
 
 
+def read_metrics(path: Path) -> pd.DataFrame:
+    """The rows of a metrics file; none when it is missing or empty (a run that broke before
+    it logged anything)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    return pd.read_csv(path)
+
+
 def best_logged(path: Path, key: str) -> float:
     """The largest value of ``key`` in a metrics file (-inf if none): a resumed run's record."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return -float("inf")
-    values = pd.read_csv(path).get(key, pd.Series(dtype=float)).dropna()
+    values = read_metrics(path).get(key, pd.Series(dtype=float)).dropna()
     return float(values.max()) if len(values) else -float("inf")
 
 

@@ -15,13 +15,13 @@ import argparse
 import fnmatch
 import importlib.util
 import math
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 import envs
 from envs.scoring import REFERENCE_SCORES
@@ -30,6 +30,7 @@ from train.arguments import changed_settings, parse_args
 from train.config import ALGOS, TrainConfig
 from train.env_factory import resolve_env_id
 from train.errors import UsageError, exits_on_usage_error
+from train.metrics_csv import read_metrics
 from train.presets import preset_for
 from train.run_dir import RunDir
 
@@ -86,9 +87,7 @@ class Result:
 
 def final_evaluation(run: RunDir) -> tuple[int, float] | None:
     """Step and return of the run's last evaluation (the trial total on tasks with trials)."""
-    if not run.metrics.is_file():
-        return None
-    metrics = pd.read_csv(run.metrics)
+    metrics = read_metrics(run.metrics)
     if EVAL_RETURN not in metrics:
         return None
     evaluations = metrics.dropna(subset=[EVAL_RETURN])
@@ -105,7 +104,7 @@ def result_of(run: RunDir) -> Result | None:
     cfg = TrainConfig.load(run.config)
     if evaluation is None or evaluation[0] < cfg.total_timesteps:
         return None
-    metrics = pd.read_csv(run.metrics)
+    metrics = read_metrics(run.metrics)
     seconds = float(metrics[ELAPSED].max()) if ELAPSED in metrics else math.nan
     return Result(run, evaluation[1], evaluation[0], seconds)
 
@@ -171,6 +170,9 @@ def train_once(
         return ppo.main(argv)
     except SystemExit as exit:  # a usage error, already reported
         return int(exit.code or 0)
+    except Exception:  # a run that breaks (an env's bug, say) costs the table that run only
+        traceback.print_exc()
+        return 1
 
 
 class Stopped(Exception):
