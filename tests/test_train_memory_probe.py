@@ -93,11 +93,18 @@ def test_the_probe_trains_each_gap_tabulates_plots_and_skips_what_is_done(tmp_pa
     assert (tmp_path / "memory.md").read_text().startswith(table.split("\n\n")[0])
 
 
-def test_a_gap_below_one_or_an_unknown_algo_is_refused(tmp_path, capsys):
+def test_a_gap_below_one_an_unknown_algo_or_no_seed_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         benchmark.main(["memory", "--lengths", "10", "0", "--run-dir", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "--lengths 0: a gap length is an integer >= 1" in capsys.readouterr().err
+    for seeds in (["--seeds", "0"], ["--start-seed", "-1"]):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(["memory", *seeds, "--run-dir", str(tmp_path)])
+        assert exit_info.value.code == 2
+        assert "--seeds is a positive integer and --start-seed an integer >= 0" in (
+            capsys.readouterr().err
+        )
     with pytest.raises(SystemExit) as exit_info:
         benchmark.main(["memory", "--algos", "lstm"])
     assert exit_info.value.code == 2

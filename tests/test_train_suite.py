@@ -134,11 +134,13 @@ def test_the_suite_trains_tabulates_and_skips_or_resumes_what_is_done(tmp_path, 
     assert changed.count(": training") == 1 and len(run_dirs(tmp_path)) == 3
     runs = run_dirs(tmp_path)
 
-    # One more seed: only that run is trained.
-    more = run_suite(capsys, tmp_path, "--algos", "rl_lstm", "--seeds", "2")
-    assert more.count("skipped") == 1 and more.count(": training") == 1
+    # One more seed: only that run is trained, whether asked as seeds 0-1 or as seed 1 alone.
+    more = run_suite(capsys, tmp_path, "--algos", "rl_lstm", "--start-seed", "1", "--seeds", "1")
+    assert "seed 0" not in more and more.count(": training") == 1
     (new,) = set(run_dirs(tmp_path)) - set(runs)
     assert new.name.startswith("TMaze-v0__rl_lstm__1__")
+    both = run_suite(capsys, tmp_path, "--algos", "rl_lstm", "--seeds", "2")
+    assert both.count("skipped") == 2 and "| TMaze-v0 | rl_lstm | 2/2 |" in both
 
     # A run stopped before its budget (as if 1024 steps had been asked) is resumed, not redone.
     run = RunDir(new)

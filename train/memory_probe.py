@@ -146,8 +146,9 @@ def memory(args: argparse.Namespace) -> int:
             f"--lengths {' '.join(map(str, bad))}: a gap length is an integer >= 1 (the steps "
             "between MemoryChain's cue and its answer)"
         )
-    if args.seeds < 1 or (args.total_timesteps is not None and args.total_timesteps < 1):
-        raise UsageError("--seeds and --total-timesteps must be positive integers")
+    seeds = suite.seeds_of(args)
+    if args.total_timesteps is not None and args.total_timesteps < 1:
+        raise UsageError(f"--total-timesteps {args.total_timesteps}: a positive integer")
     root: Path = args.run_dir
     output: Path = args.output or root / "memory.md"
     common = ["--threads", str(args.threads), "--device", args.device]
@@ -161,7 +162,7 @@ def memory(args: argparse.Namespace) -> int:
         for algo in args.algos:
             results[length, algo] = []
             settings = settings_for(length, algo, budget)
-            for seed in range(args.seeds):
+            for seed in seeds:
                 count += 1
                 label = f"[{count}/{total}] L={length} {algo} seed {seed}, {budget:,} steps"
                 try:
@@ -199,7 +200,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="gap lengths L, integers >= 1 (default: %(default)s; 3000 and more on request)",
     )
     parser.add_argument("--algos", nargs="+", choices=ALGOS, default=list(ALGOS))
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 per gap and algo")
+    suite.add_seed_arguments(parser, "gap")
     parser.add_argument(
         "--total-timesteps",
         type=int,

@@ -246,11 +246,29 @@ def table(results: dict[tuple[str, str], list[Result]], seeds: int) -> str:
     return "\n".join(lines)
 
 
+def add_seed_arguments(parser: argparse.ArgumentParser, per: str) -> None:
+    """``--seeds N`` and ``--start-seed S`` (seeds S .. S+N-1), as in CleanRL's benchmark: a
+    table can be split over several commands, or given more seeds later."""
+    parser.add_argument("--seeds", type=int, default=3, help=f"seeds per {per} and algo")
+    parser.add_argument("--start-seed", type=int, default=0, help="the first seed (default: 0)")
+
+
+def seeds_of(args: argparse.Namespace) -> range:
+    """The seeds that ``--seeds`` and ``--start-seed`` name; a usage error if they name none."""
+    if args.seeds < 1 or args.start_seed < 0:
+        raise UsageError(
+            f"--seeds {args.seeds} --start-seed {args.start_seed}: --seeds is a positive "
+            "integer and --start-seed an integer >= 0"
+        )
+    return range(args.start_seed, args.start_seed + args.seeds)
+
+
 @exits_on_usage_error
 def suite(args: argparse.Namespace) -> int:
     """Train what is missing, then print and write the table and the learning curves."""
-    if args.seeds < 1 or (args.total_timesteps is not None and args.total_timesteps < 1):
-        raise UsageError("--seeds and --total-timesteps must be positive integers")
+    seeds = seeds_of(args)
+    if args.total_timesteps is not None and args.total_timesteps < 1:
+        raise UsageError(f"--total-timesteps {args.total_timesteps}: a positive integer")
     tasks = select_tasks(args.tasks)
     root: Path = args.run_dir
     output: Path = args.output or root / "suite.md"
@@ -261,7 +279,7 @@ def suite(args: argparse.Namespace) -> int:
     for task, algo in planned:
         budget = args.total_timesteps or preset_for(task).total_timesteps
         results[task, algo] = []
-        for seed in range(args.seeds):
+        for seed in seeds:
             count += 1
             label = f"[{count}/{total}] {task} {algo} seed {seed}, {budget:,} steps"
             try:
@@ -297,7 +315,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "Gymnasium id (default: every registered task)",
     )
     parser.add_argument("--algos", nargs="+", choices=ALGOS, default=list(ALGOS))
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0 .. N-1 per task and algo")
+    add_seed_arguments(parser, "task")
     parser.add_argument(
         "--total-timesteps", type=int, help="one budget for every task (default: its preset's)"
     )
