@@ -249,16 +249,24 @@ def test_a_refused_resume_leaves_the_run_as_it_was(tracked):
     assert wandb_files and sorted((tmp / "wandb").rglob("*")) == wandb_files  # no new W&B run
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues_the_step_count(tmp_path):
+def test_a_run_in_training_is_not_resumed_beside_it_and_ctrl_c_saves_a_checkpoint_to_resume(
+    tmp_path,
+):
     process = started(
         [sys.executable, "-m", "train.ppo", "--run-dir", str(tmp_path / "runs"), *TINY], tmp_path
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # wait for a few updates to be logged
+    while time.monotonic() < deadline:  # wait for a checkpoint and a few updates to be logged
         metrics = list((tmp_path / "runs").glob("*/metrics.csv"))
-        if metrics and len(metrics[0].read_text().splitlines()) > 3:
+        checkpoint = list((tmp_path / "runs").glob("*/checkpoints/latest.zip"))
+        if checkpoint and metrics and len(metrics[0].read_text().splitlines()) > 3:
             break
         time.sleep(0.2)
+    beside = train(tmp_path, "--resume", str(only_run(tmp_path)))
+    assert beside.returncode == 2 and process.poll() is None
+    assert "is being trained by another process; resume it once that one has stopped" in (
+        beside.stderr
+    )
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-3000:]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock, Timeout
+
 from train.config import TrainConfig
 from train.errors import UsageError
 
@@ -50,6 +52,19 @@ class RunDir:
     @property
     def videos(self) -> Path:
         return self.path / "videos"
+
+    def claim(self) -> FileLock:
+        """Hold the run for this process while it trains (released when it ends or dies): a
+        second process that would resume it meanwhile is refused instead of writing beside it."""
+        lock = FileLock(self.path / ".lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise UsageError(
+                f"run directory {self.path} is being trained by another process; resume it "
+                "once that one has stopped"
+            ) from None
+        return lock
 
     @classmethod
     def create(cls, parent: Path, cfg: TrainConfig) -> RunDir:

@@ -5,6 +5,7 @@ What `python -m train.ppo` runs once its command line is parsed and checked.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -103,9 +104,14 @@ def train(args: Arguments, after_eval: BaseCallback | None = None) -> int:
     """
     cfg = args.config
     torch.set_num_threads(cfg.threads)
-    train_env, eval_env = make_envs(cfg, args.resume)
-    tracker, interrupt = None, StopOnInterrupt()
-    try:
+    with contextlib.ExitStack() as held:  # released at the end, in reverse order
+        if args.resume:  # claimed before its checkpoint is read
+            held.callback(args.resume.claim().release)
+        train_env, eval_env = make_envs(cfg, args.resume)
+        held.callback(eval_env.close)
+        held.callback(train_env.close)
+        interrupt = StopOnInterrupt()
+        held.callback(interrupt.restore)
         if args.resume:
             model = load_model(cfg, args.resume.latest, train_env, cfg.device)
             print(f"resuming {args.resume.path} at step {model.num_timesteps:,}")
@@ -118,9 +124,14 @@ def train(args: Arguments, after_eval: BaseCallback | None = None) -> int:
                 f"{cfg.total_timesteps:,}; pass a larger --total-timesteps to go on"
             )
         # Only a command that trains makes or writes to a run: a refused one leaves none behind.
-        run = args.resume or new_run_dir(args.runs_parent, cfg)
+        if args.resume:
+            run = args.resume
+        else:
+            run = new_run_dir(args.runs_parent, cfg)
+            held.callback(run.claim().release)
         tracker = Tracker.start(cfg, run.path) if cfg.track else None
         if tracker:  # so that a resumed run logs to the same W&B run
+            held.callback(tracker.finish)
             cfg = dataclasses.replace(cfg, wandb_run_id=tracker.run.id)
         cfg.save(run.config)
         model.set_logger(make_logger(run, tracker))
@@ -149,9 +160,3 @@ def train(args: Arguments, after_eval: BaseCallback | None = None) -> int:
         print(f"\n{steps:,} steps in {elapsed:.0f}s ({steps / elapsed:,.0f} steps/s)")
         print_summary(run, evaluation, tracker, model.num_timesteps)
         return 0
-    finally:
-        interrupt.restore()
-        if tracker:
-            tracker.finish()
-        train_env.close()
-        eval_env.close()
