@@ -73,6 +73,9 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
 
     :param gate_init: how the LSTMs' gate biases start (:class:`rl_lstm.gate_init.GateInit`):
         ``"sb3"`` (sb3-contrib's), ``"forget:<bias>"`` or ``"chrono:<horizon>"``.
+    :param critic_trains_shared_lstm: with ``shared_lstm``, the value loss trains the shared
+        LSTM too, so what the critic needs to know (a cue that decides the return) stays in
+        the state the actor reads; sb3-contrib's critic reads it without gradient (False).
     """
 
     def __init__(
@@ -86,9 +89,16 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
         gate_init: str | GateInit = "sb3",
+        critic_trains_shared_lstm: bool = False,
         **kwargs: Any,
     ) -> None:
         self.gate_init = GateInit.parse(gate_init)
+        if critic_trains_shared_lstm and not kwargs.get("shared_lstm", False):
+            raise ValueError(
+                "critic_trains_shared_lstm=True needs shared_lstm=True (and "
+                "enable_critic_lstm=False): without a shared LSTM the critic trains its own"
+            )
+        self.critic_trains_shared_lstm = critic_trains_shared_lstm
         unsupported = sorted(set(lstm_kwargs or {}) - set(SUPPORTED_LSTM_KWARGS))
         if unsupported:
             raise ValueError(
@@ -113,7 +123,11 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
         self._pack_parameters(keep_optimizer_state=False)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return {**super()._get_constructor_parameters(), "gate_init": str(self.gate_init)}
+        return {
+            **super()._get_constructor_parameters(),
+            "gate_init": str(self.gate_init),
+            "critic_trains_shared_lstm": self.critic_trains_shared_lstm,
+        }
 
     def _pack_parameters(self, keep_optimizer_state: bool = True) -> None:
         """Put the parameters in :class:`FlatParameters` and rebuild the optimizer on them:
@@ -255,10 +269,14 @@ class RecurrentActorCriticPolicy(sb3_contrib_policies.RecurrentActorCriticPolicy
             latent_vf, final_vf = run_lstm(
                 self.lstm_critic, vf_grid, reset_channel, layout, states.vf
             )
+            return latent_pi, latent_vf, RNNStates(final_pi, final_vf)
+        if not self.shared_lstm:
+            latent_vf = self.critic(vf_features)
+        elif self.critic_trains_shared_lstm:
+            latent_vf = latent_pi
         else:
-            final_vf = final_pi
-            latent_vf = latent_pi.detach() if self.shared_lstm else self.critic(vf_features)
-        return latent_pi, latent_vf, RNNStates(final_pi, final_vf)
+            latent_vf = latent_pi.detach()
+        return latent_pi, latent_vf, RNNStates(final_pi, final_pi)
 
     def _predict(
         self,

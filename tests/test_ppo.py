@@ -441,6 +441,38 @@ def test_memory_horizon_is_the_median_over_units_of_one_over_one_minus_the_forge
     assert logged["memory/horizon"] > 1 and "memory/horizon_critic" not in logged
 
 
+def value_gradient_on_shared_lstm(critic_trains_shared_lstm: bool) -> th.Tensor:
+    """Gradient of the summed values of one rollout on the shared LSTM's weights."""
+    model = small_model(
+        "episode",
+        shared_lstm=True,
+        enable_critic_lstm=False,
+        critic_trains_shared_lstm=critic_trains_shared_lstm,
+    )
+    model.learn(N_STEPS * model.n_envs)
+    batch = model.rollout_buffer.all_sequences()
+    model.policy.zero_grad()
+    values, _, _ = model.policy.evaluate_sequences(
+        batch.observations, batch.actions, batch.layout, batch.states, batch.context
+    )
+    values.sum().backward()
+    lstm = model.policy.lstm_actor.parameters()
+    return th.cat([th.zeros(p.numel()) if p.grad is None else p.grad.flatten() for p in lstm])
+
+
+def test_the_critic_trains_a_shared_lstm_only_when_asked(tmp_path):
+    # sb3-contrib's semantics by default: the value loss leaves the shared LSTM alone.
+    assert value_gradient_on_shared_lstm(False).abs().max() == 0
+    assert value_gradient_on_shared_lstm(True).abs().max() > 0
+    model = small_model(
+        "episode", shared_lstm=True, enable_critic_lstm=False, critic_trains_shared_lstm=True
+    )
+    model.save(tmp_path / "model.zip")
+    assert RecurrentPPO.load(tmp_path / "model.zip").policy.critic_trains_shared_lstm
+    with pytest.raises(ValueError, match=r"critic_trains_shared_lstm=True needs shared_lstm"):
+        small_model("episode", critic_trains_shared_lstm=True)
+
+
 def test_target_kl_stops_the_epochs_early():
     model = small_model("episode")
     model.n_epochs, model.target_kl = 10, 1e-9

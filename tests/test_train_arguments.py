@@ -56,6 +56,10 @@ FLAGS: dict[str, tuple[list[str], dict]] = {
         ["--shared-lstm", "true", "--enable-critic-lstm", "false"],
         {"shared_lstm": True, "enable_critic_lstm": False},
     ),
+    "critic_trains_shared_lstm": (
+        ["--shared-lstm", "true", "--enable-critic-lstm", "false", "--critic-trains-shared-lstm"],
+        {"shared_lstm": True, "enable_critic_lstm": False, "critic_trains_shared_lstm": True},
+    ),
     "enable_critic_lstm": (["--enable-critic-lstm", "false"], {"enable_critic_lstm": False}),
     "net_arch": (["--net-arch", "32", "16"], {"net_arch": [32, 16]}),
     "activation_fn": (["--activation-fn", "relu"], {"activation_fn": "relu"}),
@@ -259,6 +263,14 @@ def test_without_an_env_or_a_run_to_resume_the_usage_error_asks_for_env(capsys):
         (["--length", "ten"], "argument --length: invalid int value: 'ten'"),
         (["--device", "tpu"], "--device 'tpu' is not auto, cpu or cuda[:N]"),
         (["--shared-lstm"], "--shared-lstm true needs --enable-critic-lstm false"),
+        (
+            ["--critic-trains-shared-lstm"],
+            "--critic-trains-shared-lstm true needs --shared-lstm true",
+        ),
+        (
+            ["--critic-trains-shared-lstm", "--algo", "sb3-contrib"],
+            "--critic-trains-shared-lstm true needs --algo rl_lstm (sb3-contrib detaches it)",
+        ),
         (["--context", "-1"], "argument --context: '-1' is invalid: must be an integer >= 0"),
         (["--context", "8", "--algo", "ppo"], "--context 8 needs --algo rl_lstm (ppo has none)"),
         (["--gate-init", "forget:x"], "--gate-init: gate_init='forget:x' is not a gate init"),

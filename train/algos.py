@@ -97,7 +97,9 @@ def model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
             enable_critic_lstm=cfg.enable_critic_lstm,
         )
     if cfg.algo == "rl_lstm":
-        policy_kwargs["gate_init"] = cfg.gate_init
+        policy_kwargs.update(
+            gate_init=cfg.gate_init, critic_trains_shared_lstm=cfg.critic_trains_shared_lstm
+        )
         kwargs.update(
             memory=cfg.memory,
             seq_len=cfg.seq_len,

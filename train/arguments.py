@@ -57,6 +57,8 @@ HELP = {
     "lstm_hidden_size": "LSTM units",
     "n_lstm_layers": "stacked LSTM layers",
     "shared_lstm": "actor and critic share one LSTM (needs --enable-critic-lstm false)",
+    "critic_trains_shared_lstm": "with --shared-lstm, the value loss trains the shared LSTM "
+    "too (rl_lstm; sb3-contrib's critic reads it without gradient)",
     "enable_critic_lstm": "the critic has its own LSTM",
     "net_arch": "hidden layer sizes after the LSTM (or of the MLP for ppo)",
     "activation_fn": "activation of the hidden layers",
@@ -307,6 +309,10 @@ def config_problem(cfg: TrainConfig) -> str | None:
         return (
             "--shared-lstm true needs --enable-critic-lstm false (the critic uses the shared one)"
         )
+    if cfg.critic_trains_shared_lstm and cfg.algo != "rl_lstm":
+        return f"--critic-trains-shared-lstm true needs --algo rl_lstm ({cfg.algo} detaches it)"
+    if cfg.critic_trains_shared_lstm and not cfg.shared_lstm:
+        return "--critic-trains-shared-lstm true needs --shared-lstm true (the LSTM it trains)"
     if cfg.device.startswith("cuda"):
         import torch  # only to ask for a GPU: parsing flags otherwise never loads torch
 
@@ -364,7 +370,7 @@ def parse_args(argv: Sequence[str] | None = None, check: bool = True) -> Argumen
         spec = resolve_env_id(known.env)
         preset = dataclasses.asdict(preset_for(known.env))
         if known.algo != "rl_lstm":
-            preset.update(memory="episode", gate_init="sb3")
+            preset.update(memory="episode", gate_init="sb3", critic_trains_shared_lstm=False)
         base = TrainConfig(env=known.env, **preset)
         env_defaults = env_options(spec)
     else:

@@ -35,6 +35,7 @@ class Hyperparams:
     lstm_hidden_size: int = 128
     n_lstm_layers: int = 1
     shared_lstm: bool = False
+    critic_trains_shared_lstm: bool = False
     enable_critic_lstm: bool = True
     net_arch: list[int] = field(default_factory=lambda: [64])
     activation_fn: str = "tanh"
