@@ -109,9 +109,13 @@ PRESETS: dict[str, dict] = {
         total_timesteps=100_000, n_steps=64, n_epochs=10, learning_rate=1e-3, ent_coef=0.01,
         lstm_hidden_size=32, gate_init="chrono", eval_freq=5_000,
     ),
+    # One LSTM that the value loss trains too: the cue, which decides the return, stays in the
+    # state the actor reads (with two LSTMs, or sb3-contrib's detached critic, seed 0 took one
+    # arm whatever the cue).
     "TMaze-Long-v0": dict(
         total_timesteps=1_500_000, n_steps=256, batch_size=512, n_epochs=10,
         learning_rate="lin_1e-3", gamma=0.995, ent_coef=0.01, lstm_hidden_size=64,
+        shared_lstm=True, enable_critic_lstm=False, critic_trains_shared_lstm=True,
         gate_init="chrono", eval_freq=25_000,
     ),
     "TMaze-VeryLong-v0": dict(
